@@ -1,0 +1,798 @@
+// Package sse reads Server-Sent Events: a streaming text/event-stream
+// parser that follows the WHATWG HTML "interpreting an event stream"
+// algorithm exactly, and a reconnecting client built on it.
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxEventSize is the limit a Decoder applies when MaxEventSize is
+// zero. It is large enough for LLM streams that carry images as base64
+// (tens of MiB) while still bounding what a hostile server can make a
+// client hold.
+const DefaultMaxEventSize = 64 << 20
+
+// ErrEventTooLarge is returned (wrapped) when a line, or the data and type
+// of one event together, exceed the decoder's MaxEventSize.
+var ErrEventTooLarge = errors.New("sse: event too large")
+
+const (
+	// minBufSize is the read buffer a Decoder starts with: one page, enough
+	// for the lines of most streams, small enough that thousands of idle
+	// streams cost little.
+	minBufSize = 4 << 10
+	// maxBufSize bounds the read buffer. A line longer than half of it is
+	// no longer kept whole in the buffer but streamed into the field it
+	// belongs to, so a huge event is copied once and never rescanned.
+	maxBufSize = 64 << 10
+	// maxEmptyReads is how many (0, nil) reads in a row make
+	// io.ErrNoProgress, as in bufio.
+	maxEmptyReads = 100
+)
+
+// An Event is one dispatched server-sent event.
+type Event struct {
+	// Type is the event type: the value of the last "event" field of the
+	// block, or "message" when there was none or it was empty.
+	Type string
+	// Data is the values of the block's "data" fields joined by "\n".
+	Data string
+	// ID is the last event ID when the event was dispatched. As the spec
+	// says, it persists across events until the server sets it again, so
+	// an event without an "id" field carries the previous event's ID.
+	ID string
+}
+
+// fieldKind says which field a line that does not fit the buffer belongs
+// to, so the rest of it can be streamed to the right place.
+type fieldKind uint8
+
+const (
+	fieldNone fieldKind = iota
+	fieldData
+	fieldEvent
+	fieldID
+	fieldRetry
+	fieldComment
+	fieldIgnored
+)
+
+// A Decoder reads events from a text/event-stream.
+//
+// Successive calls to Next step through the events of the stream; Event, or
+// Type, Data and ID without copying, return the current one. Next returns
+// false at the end of the stream or on an error, which Err reports. A
+// Decoder reads no further than it must: an event is returned as soon as
+// the blank line that ends it has been read.
+//
+// The exported fields may be set after NewDecoder and before the first call
+// to Next.
+type Decoder struct {
+	// MaxEventSize bounds, in bytes, the length of one line and the data
+	// and type of one event together. Past it Next fails with an error that wraps
+	// ErrEventTooLarge, having held at most about MaxEventSize bytes plus
+	// one read buffer. Zero means DefaultMaxEventSize.
+	MaxEventSize int
+
+	// OnComment, if set, is called with the text after the colon of each
+	// comment line (servers send comments as keep-alives). The slice is
+	// valid only during the call.
+	OnComment func(comment []byte)
+
+	// OnRetry, if set, is called with each valid "retry" field the stream
+	// sends, as soon as its line has been read.
+	OnRetry func(reconnectionTime time.Duration)
+
+	r   io.Reader
+	buf []byte
+	// The bytes not yet parsed are buf[start:end].
+	start, end int
+	// Where the next CR and LF are, or how far it is known that there are
+	// none, so that no byte is searched twice while a line waits for the
+	// rest of itself.
+	crAt, crScanned int
+	lfAt, lfScanned int
+
+	err    error // ends Next at once
+	rerr   error // from r, reported once the buffered bytes are parsed
+	empty  int   // consecutive empty reads
+	bomOK  bool  // the start of the stream has been checked for a BOM
+	skipLF bool  // a CR ended the last line; an LF right after it is part of that line ending
+
+	// A line too long for the buffer is streamed: cont is the field it
+	// belongs to, contSpace says its value's leading space may still be to
+	// come, lineLen counts its bytes.
+	cont      fieldKind
+	contSpace bool
+	lineLen   int
+	contBuf   []byte // value of a streamed event, id, retry or comment line
+
+	// The event being built. A block with a single data line that fits the
+	// buffer keeps its value where it was read (dataRef), to spare a copy.
+	dataLines            int
+	dataRef              bool
+	dataStart, dataEnd   int
+	data                 []byte
+	eventType            []byte
+	eventSize            int
+	idBuf                []byte // the spec's last event ID buffer
+	idDirty              bool   // idBuf changed since the last blank line
+	evType, evData, evID []byte // the current event, as returned by Type, Data, ID
+	evOK                 bool   // Next has just dispatched an event
+	evDefaultType        bool
+	messageType          [7]byte
+	fixType, fixData     []byte // UTF-8 repaired copies
+
+	lastID      []byte // the last event ID string, as bytes
+	lastIDStr   string
+	lastIDStale bool   // lastIDStr does not hold lastID yet
+	typeStr     string // the last Type returned as a string, reused when it repeats
+
+	retry    time.Duration
+	retrySet bool
+}
+
+// NewDecoder returns a Decoder that reads from r.
+func NewDecoder(r io.Reader) *Decoder {
+	d := &Decoder{}
+	d.Reset(r)
+	return d
+}
+
+// Reset discards the decoder's state, as a new stream starts with an empty
+// last event ID buffer, and makes it read from r. It keeps the exported
+// fields and the memory it had allocated.
+func (d *Decoder) Reset(r io.Reader) {
+	*d = Decoder{
+		MaxEventSize: d.MaxEventSize,
+		OnComment:    d.OnComment,
+		OnRetry:      d.OnRetry,
+		r:            r,
+		buf:          d.buf,
+		contBuf:      d.contBuf[:0],
+		data:         d.data[:0],
+		eventType:    d.eventType[:0],
+		idBuf:        d.idBuf[:0],
+		fixType:      d.fixType[:0],
+		fixData:      d.fixData[:0],
+		lastID:       d.lastID[:0],
+		crAt:         -1,
+		lfAt:         -1,
+	}
+	copy(d.messageType[:], "message")
+}
+
+// Next advances to the next event, which Event (or Type, Data and ID) then
+// returns. It returns false when the stream ends or fails; Err tells which.
+// An unfinished event at the end of the stream is discarded, as the spec
+// requires.
+func (d *Decoder) Next() bool {
+	d.evType, d.evData, d.evID, d.evOK = nil, nil, nil, false
+	for d.err == nil {
+		if d.parseBuffered() {
+			return true
+		}
+		if d.err != nil {
+			break
+		}
+		if d.rerr != nil {
+			d.err = d.rerr
+			break
+		}
+		d.fill()
+	}
+	return false
+}
+
+// Err returns the first error that stopped Next, or nil if the stream
+// ended with io.EOF. Errors from the underlying reader are returned as they
+// came, after every complete event before them.
+func (d *Decoder) Err() error {
+	if d.err == io.EOF {
+		return nil
+	}
+	return d.err
+}
+
+// Event returns the current event. It allocates at most one string per
+// event: the data, with the type and ID when they differ from the previous
+// event's.
+func (d *Decoder) Event() Event {
+	if !d.evOK {
+		return Event{}
+	}
+	var typ string
+	newType := false
+	switch {
+	case d.evDefaultType:
+		typ = "message"
+	case string(d.evType) == d.typeStr:
+		typ = d.typeStr
+	default:
+		newType = true
+	}
+	newID := d.lastIDStale
+	size := len(d.evData)
+	if newType {
+		size += len(d.evType)
+	}
+	if newID {
+		size += len(d.lastID)
+	}
+	if size == 0 {
+		if newID {
+			d.lastIDStr, d.lastIDStale = "", false
+		}
+		return Event{Type: typ, ID: d.lastIDStr}
+	}
+	// One allocation holds every string the event needs.
+	var b strings.Builder
+	b.Grow(size)
+	b.Write(d.evData)
+	if newType {
+		b.Write(d.evType)
+	}
+	if newID {
+		b.Write(d.lastID)
+	}
+	s := b.String()
+	data := s[:len(d.evData)]
+	rest := s[len(d.evData):]
+	if newType {
+		typ = rest[:len(d.evType)]
+		rest = rest[len(d.evType):]
+		d.typeStr = typ
+	}
+	if newID {
+		d.lastIDStr = rest
+		d.lastIDStale = false
+	}
+	return Event{Type: typ, Data: data, ID: d.lastIDStr}
+}
+
+// Type returns the current event's type without copying. The slice is
+// valid until the next call to Next and must not be modified.
+func (d *Decoder) Type() []byte { return d.evType }
+
+// Data returns the current event's data without copying. The slice is
+// valid until the next call to Next and must not be modified.
+func (d *Decoder) Data() []byte { return d.evData }
+
+// ID returns the current event's ID (the last event ID when it was
+// dispatched) without copying. The slice is valid until the next call to
+// Next and must not be modified.
+func (d *Decoder) ID() []byte { return d.evID }
+
+// LastEventID returns the last event ID the stream has set. Like the
+// spec's last event ID string, it changes at each blank line, including
+// those that end a block with no data.
+func (d *Decoder) LastEventID() string {
+	if d.lastIDStale {
+		d.lastIDStr = string(d.lastID)
+		d.lastIDStale = false
+	}
+	return d.lastIDStr
+}
+
+// Retry returns the reconnection time of the last valid "retry" field the
+// stream sent, and whether it sent one.
+func (d *Decoder) Retry() (time.Duration, bool) { return d.retry, d.retrySet }
+
+// All returns an iterator over the remaining events. If the stream fails,
+// the last pair yielded carries the error.
+func (d *Decoder) All() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for d.Next() {
+			if !yield(d.Event(), nil) {
+				return
+			}
+		}
+		if err := d.Err(); err != nil {
+			yield(Event{}, err)
+		}
+	}
+}
+
+// Events returns an iterator over the events read from r with a Decoder's
+// defaults. If the stream fails, the last pair yielded carries the error.
+func Events(r io.Reader) iter.Seq2[Event, error] {
+	return NewDecoder(r).All()
+}
+
+func (d *Decoder) maxSize() int {
+	if d.MaxEventSize > 0 {
+		return d.MaxEventSize
+	}
+	return DefaultMaxEventSize
+}
+
+func (d *Decoder) tooLarge(what string) {
+	d.err = fmt.Errorf("%w: %s exceeds %d bytes", ErrEventTooLarge, what, d.maxSize())
+}
+
+// parseBuffered parses the complete lines in the buffer and reports
+// whether it dispatched an event. It stops early on an error, and when it
+// needs more input.
+func (d *Decoder) parseBuffered() bool {
+	if !d.bomOK && !d.skipBOM() {
+		return false
+	}
+	for d.start < d.end {
+		if d.skipLF {
+			d.skipLF = false
+			if d.buf[d.start] == '\n' {
+				d.start++
+				continue
+			}
+		}
+		eol := d.findEOL()
+		if d.cont != fieldNone {
+			if eol < 0 {
+				d.appendCont(d.buf[d.start:d.end])
+				d.start = d.end
+				return false
+			}
+			d.appendCont(d.buf[d.start:eol])
+			d.consumeEOL(eol)
+			d.endCont()
+			if d.err != nil {
+				return false
+			}
+			continue
+		}
+		if eol < 0 {
+			if d.end-d.start > d.maxSize() {
+				d.tooLarge("line")
+			}
+			return false
+		}
+		lineStart := d.start
+		d.consumeEOL(eol)
+		if d.parseLine(lineStart, eol) {
+			return true
+		}
+		if d.err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// skipBOM drops a UTF-8 byte order mark at the very start of the stream,
+// waiting for more input while what has arrived could still be one.
+func (d *Decoder) skipBOM() bool {
+	const bom = "\xEF\xBB\xBF"
+	have := d.buf[d.start:d.end]
+	if len(have) < len(bom) && d.rerr == nil && bytes.HasPrefix([]byte(bom), have) {
+		return false
+	}
+	if bytes.HasPrefix(have, []byte(bom)) {
+		d.start += len(bom)
+	}
+	d.bomOK = true
+	return true
+}
+
+// findEOL returns the index in buf of the CR or LF that ends the line at
+// start, or -1 if the buffer holds no line ending.
+func (d *Decoder) findEOL() int {
+	if d.lfAt < d.start {
+		from := max(d.start, d.lfScanned)
+		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
+			d.lfAt = from + i
+			d.lfScanned = d.lfAt + 1
+		} else {
+			d.lfAt = -1
+			d.lfScanned = d.end
+		}
+	}
+	if d.crAt < d.start {
+		from := max(d.start, d.crScanned)
+		to := d.end
+		if d.lfAt >= 0 {
+			// A CR after the LF cannot end this line; leave it for later.
+			to = d.lfAt
+		}
+		if from < to {
+			if i := bytes.IndexByte(d.buf[from:to], '\r'); i >= 0 {
+				d.crAt = from + i
+				d.crScanned = d.crAt + 1
+			} else {
+				d.crAt = -1
+				d.crScanned = to
+			}
+		} else {
+			d.crAt = -1
+		}
+	}
+	switch {
+	case d.crAt < d.start:
+		return d.lfAt
+	case d.lfAt < d.start:
+		return d.crAt
+	}
+	return min(d.crAt, d.lfAt)
+}
+
+// consumeEOL moves start past the line ending at eol. A CR at the end of
+// the buffer ends the line at once; an LF that arrives after it later is
+// skipped then.
+func (d *Decoder) consumeEOL(eol int) {
+	d.start = eol + 1
+	if d.buf[eol] == '\r' {
+		if d.start < d.end {
+			if d.buf[d.start] == '\n' {
+				d.start++
+			}
+		} else {
+			d.skipLF = true
+		}
+	}
+}
+
+// parseLine interprets the line buf[from:to] and reports whether it
+// dispatched an event.
+func (d *Decoder) parseLine(from, to int) bool {
+	line := d.buf[from:to]
+	if len(line) == 0 {
+		return d.dispatch()
+	}
+	if len(line) > d.maxSize() {
+		d.tooLarge("line")
+		return false
+	}
+	if line[0] == ':' {
+		if d.OnComment != nil {
+			d.OnComment(line[1:])
+		}
+		return false
+	}
+	name, value := line, line[len(line):]
+	if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+		name, value = line[:colon], line[colon+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+	}
+	switch string(name) {
+	case "data":
+		if d.dataLines == 0 {
+			d.dataRef = true
+			d.dataStart = to - len(value)
+			d.dataEnd = to
+		} else {
+			d.materializeData()
+			d.data = append(d.data, '\n')
+			d.data = append(d.data, value...)
+		}
+		d.dataLines++
+		d.addEventSize(len(value) + 1)
+	case "event":
+		d.setEventType(value)
+	case "id":
+		d.setID(value)
+	case "retry":
+		d.setRetry(value)
+	}
+	return false
+}
+
+func (d *Decoder) addEventSize(n int) {
+	d.eventSize += n
+	if d.eventSize > d.maxSize() {
+		d.tooLarge("event")
+	}
+}
+
+func (d *Decoder) setEventType(value []byte) {
+	d.eventSize -= len(d.eventType)
+	d.eventType = append(d.eventType[:0], value...)
+	d.addEventSize(len(value))
+}
+
+func (d *Decoder) setID(value []byte) {
+	if bytes.IndexByte(value, 0) >= 0 {
+		return
+	}
+	d.idBuf = append(d.idBuf[:0], value...)
+	d.idDirty = true
+}
+
+// maxRetryMillis is the largest reconnection time a time.Duration holds.
+const maxRetryMillis = int64(1<<63-1) / int64(time.Millisecond)
+
+func (d *Decoder) setRetry(value []byte) {
+	if len(value) == 0 {
+		return
+	}
+	var ms int64
+	for _, c := range value {
+		if c < '0' || c > '9' {
+			return
+		}
+		ms = ms*10 + int64(c-'0')
+		if ms > maxRetryMillis {
+			// Too large to represent: ignored rather than wrapped.
+			return
+		}
+	}
+	d.retry = time.Duration(ms) * time.Millisecond
+	d.retrySet = true
+	if d.OnRetry != nil {
+		d.OnRetry(d.retry)
+	}
+}
+
+// materializeData copies a data value held in the read buffer into d.data,
+// before the buffer moves or a second data line joins it.
+func (d *Decoder) materializeData() {
+	if d.dataRef {
+		d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
+		d.dataRef = false
+	}
+}
+
+// dispatch ends the block at a blank line and reports whether it produced
+// an event.
+func (d *Decoder) dispatch() bool {
+	if d.idDirty {
+		d.lastID = appendValidUTF8(d.lastID[:0], d.idBuf)
+		d.lastIDStale = true
+		d.idDirty = false
+	}
+	lines := d.dataLines
+	d.dataLines = 0
+	d.eventSize = 0
+	if lines == 0 {
+		d.eventType = d.eventType[:0]
+		return false
+	}
+	data := d.data
+	if d.dataRef {
+		data = d.buf[d.dataStart:d.dataEnd]
+		d.dataRef = false
+	}
+	d.data = d.data[:0]
+	if !utf8.Valid(data) {
+		d.fixData = appendValidUTF8(d.fixData[:0], data)
+		data = d.fixData
+	}
+	d.evData = data[:len(data):len(data)]
+	d.evDefaultType = len(d.eventType) == 0
+	if d.evDefaultType {
+		d.evType = d.messageType[:]
+	} else {
+		d.evType = d.eventType
+		if !utf8.Valid(d.evType) {
+			d.fixType = appendValidUTF8(d.fixType[:0], d.evType)
+			d.evType = d.fixType
+		}
+	}
+	d.eventType = d.eventType[:0]
+	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
+	d.evOK = true
+	return true
+}
+
+// fill reads more input into the buffer, first making room for it.
+func (d *Decoder) fill() {
+	d.materializeData()
+	if d.buf == nil {
+		d.buf = make([]byte, minBufSize)
+	}
+	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
+		if len(d.buf) < maxBufSize {
+			buf := make([]byte, 2*len(d.buf))
+			d.shift(buf)
+			d.buf = buf
+		} else {
+			// The line is too long to keep whole: stream it from here on.
+			d.beginCont(d.buf[d.start:d.end])
+			d.start = d.end
+		}
+	}
+	if d.start > 0 {
+		d.shift(d.buf)
+	}
+	for {
+		n, err := d.r.Read(d.buf[d.end:])
+		if n < 0 || n > len(d.buf)-d.end {
+			d.err = errors.New("sse: reader returned an invalid count")
+			return
+		}
+		d.end += n
+		if err != nil {
+			d.rerr = err
+			return
+		}
+		if n > 0 {
+			d.empty = 0
+			return
+		}
+		if d.empty++; d.empty >= maxEmptyReads {
+			d.rerr = io.ErrNoProgress
+			return
+		}
+	}
+}
+
+// shift moves the unparsed bytes to the start of dst, keeping the line
+// ending positions in step.
+func (d *Decoder) shift(dst []byte) {
+	n := copy(dst, d.buf[d.start:d.end])
+	s := d.start
+	d.start, d.end = 0, n
+	d.crAt -= s
+	d.crScanned -= s
+	d.lfAt -= s
+	d.lfScanned -= s
+	if d.crScanned < 0 {
+		d.crScanned = 0
+	}
+	if d.lfScanned < 0 {
+		d.lfScanned = 0
+	}
+}
+
+// beginCont starts streaming a line whose beginning, partial, is longer
+// than any field name, so its field is already known.
+func (d *Decoder) beginCont(partial []byte) {
+	d.lineLen = 0
+	d.contSpace = false
+	d.contBuf = d.contBuf[:0]
+	var value []byte
+	switch colon := bytes.IndexByte(partial, ':'); {
+	case colon == 0:
+		d.cont = fieldComment
+		value = partial[1:]
+	case colon < 0:
+		// A name longer than any known field: the whole line is ignored.
+		d.cont = fieldIgnored
+	default:
+		value = partial[colon+1:]
+		if len(value) == 0 {
+			d.contSpace = true
+		} else if value[0] == ' ' {
+			value = value[1:]
+		}
+		switch string(partial[:colon]) {
+		case "data":
+			d.cont = fieldData
+			d.materializeData()
+			if d.dataLines > 0 {
+				d.data = append(d.data, '\n')
+			}
+			d.dataLines++
+			d.addEventSize(1)
+		case "event":
+			d.cont = fieldEvent
+			d.eventSize -= len(d.eventType)
+			d.eventType = d.eventType[:0]
+		case "id":
+			d.cont = fieldID
+		case "retry":
+			d.cont = fieldRetry
+		default:
+			d.cont = fieldIgnored
+		}
+	}
+	d.lineLen = len(partial) - len(value)
+	d.appendCont(value)
+}
+
+// appendCont takes the next piece of a streamed line.
+func (d *Decoder) appendCont(p []byte) {
+	if d.err != nil {
+		return
+	}
+	if d.contSpace && len(p) > 0 {
+		d.contSpace = false
+		if p[0] == ' ' {
+			p = p[1:]
+			d.lineLen++
+		}
+	}
+	d.lineLen += len(p)
+	if d.lineLen > d.maxSize() {
+		d.tooLarge("line")
+		return
+	}
+	switch d.cont {
+	case fieldData:
+		d.data = append(d.data, p...)
+		d.addEventSize(len(p))
+	case fieldEvent:
+		d.eventType = append(d.eventType, p...)
+		d.addEventSize(len(p))
+	case fieldID, fieldRetry:
+		d.contBuf = append(d.contBuf, p...)
+	case fieldComment:
+		if d.OnComment != nil {
+			d.contBuf = append(d.contBuf, p...)
+		}
+	}
+}
+
+// endCont finishes a streamed line at its line ending.
+func (d *Decoder) endCont() {
+	switch d.cont {
+	case fieldID:
+		d.setID(d.contBuf)
+	case fieldRetry:
+		d.setRetry(d.contBuf)
+	case fieldComment:
+		if d.OnComment != nil {
+			d.OnComment(d.contBuf)
+		}
+	}
+	d.cont = fieldNone
+	d.contSpace = false
+	d.contBuf = d.contBuf[:0]
+}
+
+// appendValidUTF8 appends src to dst with each invalid sequence replaced
+// by U+FFFD, one per maximal invalid subpart, as the WHATWG UTF-8 decoder
+// does (utf8 and strings.ToValidUTF8 count invalid bytes differently).
+func appendValidUTF8(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		if r != utf8.RuneError || size > 1 {
+			dst = append(dst, src[i:i+size]...)
+			i += size
+			continue
+		}
+		dst = append(dst, "\uFFFD"...)
+		i += invalidPrefixLen(src[i:])
+	}
+	return dst
+}
+
+// invalidPrefixLen returns the length of the maximal subpart of an
+// ill-formed UTF-8 sequence at the start of b: the bytes the WHATWG decoder
+// consumes before it emits one U+FFFD.
+func invalidPrefixLen(b []byte) int {
+	need := 0
+	lo, hi := byte(0x80), byte(0xBF)
+	switch c := b[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 1
+	case c >= 0xE0 && c <= 0xEF:
+		need = 2
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		need = 3
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+	default:
+		return 1
+	}
+	n := 1
+	for ; need > 0 && n < len(b); n, need = n+1, need-1 {
+		if b[n] < lo || b[n] > hi {
+			return n
+		}
+		lo, hi = 0x80, 0xBF
+	}
+	return n
+}

@@ -796,3 +796,13 @@ func invalidPrefixLen(b []byte) int {
 	}
 	return n
 }
+
+// seedLastEventID starts a new stream with the last event ID of the one
+// before it, as browsers do on reconnect, so that events without an "id"
+// keep carrying it.
+func (d *Decoder) seedLastEventID(id string) {
+	d.idBuf = append(d.idBuf[:0], id...)
+	d.lastID = append(d.lastID[:0], id...)
+	d.lastIDStr = id
+	d.lastIDStale = false
+}

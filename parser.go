@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -341,11 +342,13 @@ func (d *Decoder) parseBuffered() bool {
 				return false
 			}
 			d.appendCont(d.buf[d.start:eol])
-			d.consumeEOL(eol)
-			d.endCont()
 			if d.err != nil {
+				// The line passed the limit: it must not reach its field
+				// (a cut comment, or a cut retry value) half done.
 				return false
 			}
+			d.consumeEOL(eol)
+			d.endCont()
 			continue
 		}
 		if eol < 0 {
@@ -707,18 +710,36 @@ func (d *Decoder) appendCont(p []byte) {
 	}
 	switch d.cont {
 	case fieldData:
-		d.data = append(d.data, p...)
-		d.addEventSize(len(p))
+		if d.addEventSize(len(p)); d.err == nil {
+			d.data = appendCapped(d.data, p, d.maxSize())
+		}
 	case fieldEvent:
-		d.eventType = append(d.eventType, p...)
-		d.addEventSize(len(p))
+		if d.addEventSize(len(p)); d.err == nil {
+			d.eventType = appendCapped(d.eventType, p, d.maxSize())
+		}
 	case fieldID, fieldRetry:
-		d.contBuf = append(d.contBuf, p...)
+		d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
 	case fieldComment:
 		if d.OnComment != nil {
-			d.contBuf = append(d.contBuf, p...)
+			d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
 		}
 	}
+}
+
+// appendCapped appends p to dst for a streamed line. It doubles the
+// capacity rather than letting append grow a large slice by a quarter at a
+// time, and does not grow past limit unless it must, so that a line that
+// ends up over the limit has cost at most about twice the limit in all.
+func appendCapped(dst, p []byte, limit int) []byte {
+	if need := len(dst) + len(p); need > cap(dst) {
+		c := max(2*cap(dst), need, minBufSize)
+		c = 1 << bits.Len(uint(c-1)) // powers of two reach the limit in one step
+		c = min(c, max(limit, need))
+		grown := make([]byte, len(dst), c)
+		copy(grown, dst)
+		dst = grown
+	}
+	return append(dst, p...)
 }
 
 // endCont finishes a streamed line at its line ending.

@@ -185,7 +185,10 @@ func (d *Decoder) Next() bool {
 			break
 		}
 		if d.rerr != nil {
-			d.err = d.rerr
+			d.endInput()
+			if d.err == nil {
+				d.err = d.rerr
+			}
 			break
 		}
 		d.fill()
@@ -624,6 +627,18 @@ func (d *Decoder) fill() {
 			d.rerr = io.ErrNoProgress
 			return
 		}
+	}
+}
+
+// endInput handles the unfinished line left when the input ends. Had the
+// input come in smaller reads, a line this long would have been streamed
+// into its field already, failing if it passed MaxEventSize; it is
+// streamed now, so that whether the stream fails does not depend on how it
+// was read. (The line itself is discarded, as the spec requires.)
+func (d *Decoder) endInput() {
+	if d.cont == fieldNone && d.end-d.start >= maxBufSize/2 {
+		d.beginCont(d.buf[d.start:d.end])
+		d.start = d.end
 	}
 }
 

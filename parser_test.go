@@ -127,6 +127,18 @@ func (r *cutReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// eofWithDataReader fills each read and returns io.EOF with the last bytes.
+type eofWithDataReader struct{ data []byte }
+
+func (r *eofWithDataReader) Read(p []byte) (int, error) {
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	if len(r.data) == 0 {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
 // chunkings are the read patterns every case is run in: whole, 1-byte,
 // halves, data with io.EOF, seeded random splits, and a read boundary right
 // after each CR (so the LF of a CRLF comes in the next read).
@@ -136,6 +148,7 @@ func chunkings() []chunking {
 		{"one-byte", func(in []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) }},
 		{"half", func(in []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(in)) }},
 		{"data-err", func(in []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(in)) }},
+		{"eof-with-data", func(in []byte) io.Reader { return &eofWithDataReader{data: in} }},
 		{"cut-after-CR", func(in []byte) io.Reader {
 			var cuts []int
 			for i, c := range in {
@@ -296,6 +309,10 @@ var decodeCases = []decodeCase{
 	{name: "limit applies to streamed data lines", limit: 100 << 10, in: "data: " + long70k + "\ndata: " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},
 	{name: "streamed data line at the limit passes", limit: 70<<10 + 6, in: "data: " + long70k + "\n\n", want: outcome{Events: []Event{msg(long70k)}}},
 	{name: "streamed line over the limit fails", limit: 70<<10 + 5, in: "data: " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},
+	{name: "unfinished long line over the event limit fails however read", limit: 40 << 10,
+		in: "data: a\n\ndata: " + strings.Repeat("a", 20<<10) + "\ndata: " + strings.Repeat("b", 35<<10), want: outcome{Events: []Event{msg("a")}, Err: "ErrEventTooLarge"}},
+	{name: "unfinished long line under the limit is discarded however read", limit: 60 << 10,
+		in: "data: a\n\ndata: " + strings.Repeat("a", 20<<10) + "\ndata: " + strings.Repeat("b", 35<<10), want: outcome{Events: []Event{msg("a")}}},
 	{name: "streamed comment over the limit fails", limit: 70 << 10, in: ": " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},
 	{name: "streamed retry over the limit is not applied cut", limit: 70 << 10, in: "retry: " + strings.Repeat("0", 70<<10) + "5\n", want: outcome{Err: "ErrEventTooLarge"}},
 	{name: "streamed id over the limit is not applied cut", limit: 70 << 10, in: "id: " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},

@@ -829,3 +829,28 @@ func TestDataViewsStayValidUntilNext(t *testing.T) {
 		}
 	}
 }
+
+// A reused Decoder allocates nothing for a new stream once its buffers
+// have grown.
+func TestResetDoesNotAllocate(t *testing.T) {
+	stream := []byte("id: 1\nevent: e\ndata: a\ndata: b\n\n: c\nretry: 1\ndata: " + long70k + "\n\n")
+	br := bytes.NewReader(stream)
+	d := NewDecoder(br)
+	d.OnComment = func([]byte) {}
+	run := func() {
+		br.Reset(stream)
+		d.Reset(br)
+		n := 0
+		for d.Next() {
+			_ = d.Data()
+			n++
+		}
+		if n != 2 || d.Err() != nil {
+			t.Fatalf("%d events, Err %v", n, d.Err())
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(20, run); n != 0 {
+		t.Errorf("%v allocations per reused stream, want 0", n)
+	}
+}

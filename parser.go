@@ -630,13 +630,13 @@ func (d *Decoder) fill() {
 	}
 }
 
-// endInput handles the unfinished line left when the input ends. Had the
-// input come in smaller reads, a line this long would have been streamed
-// into its field already, failing if it passed MaxEventSize; it is
-// streamed now, so that whether the stream fails does not depend on how it
-// was read. (The line itself is discarded, as the spec requires.)
+// endInput handles the unfinished line left when the input ends. The spec
+// discards it, but it still counts toward MaxEventSize: had the input come
+// in other reads, a long line would have been streamed into its field
+// already and failed there, so the rest is streamed now (and never used)
+// for whether the stream fails not to depend on how it was read.
 func (d *Decoder) endInput() {
-	if d.cont == fieldNone && d.end-d.start >= maxBufSize/2 {
+	if d.cont == fieldNone && d.start < d.end {
 		d.beginCont(d.buf[d.start:d.end])
 		d.start = d.end
 	}

@@ -161,20 +161,26 @@ func FuzzReference(f *testing.F) {
 		in := expand(data, pos, n, c)
 		want := refDecode(in)
 		got := decode(t, splitReader(in, splits), 0)
-		// Comments reach OnComment as sent; the reference sees them decoded.
-		for i, s := range got.Comments {
-			got.Comments[i] = refUTF8Decode([]byte(s))
-		}
-		for i, s := range got.Log {
-			if c, ok := strings.CutPrefix(s, "comment "); ok {
-				c, _ = strconv.Unquote(c)
-				got.Log[i] = commentLine(refUTF8Decode([]byte(c)))
-			}
-		}
+		decodeComments(&got)
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("decoder differs from the reference (-reference +decoder):\n%s", diff)
 		}
 	})
+}
+
+// decodeComments UTF-8-decodes the comments of a Decoder's outcome:
+// comments reach OnComment as sent, while the reference decodes the whole
+// stream first.
+func decodeComments(o *outcome) {
+	for i, s := range o.Comments {
+		o.Comments[i] = refUTF8Decode([]byte(s))
+	}
+	for i, s := range o.Log {
+		if c, ok := strings.CutPrefix(s, "comment "); ok {
+			c, _ = strconv.Unquote(c)
+			o.Log[i] = commentLine(refUTF8Decode([]byte(c)))
+		}
+	}
 }
 
 // refUTF8Decode is the WHATWG Encoding "UTF-8 decoder" run over the whole

@@ -858,3 +858,68 @@ func TestResetDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per reused stream, want 0", n)
 	}
 }
+
+// streamTokens are the pieces random streams are built from: field names
+// right and wrong, separators, every line ending, BOMs, NULs and broken
+// UTF-8.
+var streamTokens = []string{
+	"data", "data:", "data: ", "event:", "event: ", "id:", "id: ", "retry:", "retry: ",
+	":", ": ", "Data:", "x", "ab", " ", "  ", "\t", "5", "07", "99999999999999999999",
+	"\r", "\n", "\r\n", "\n\n", "\r\r", "\r\n\r\n", "\x00", "\uFEFF", "\xEF\xBB", "\xE2\x82",
+	"\xFF", "\xED\xA0\x80", "\xF0\x9F\x98", "é", "…", "\U0001F600",
+}
+
+// Random streams of tricky pieces, read in random splits, decode as the
+// reference transcription of the spec does. Unlike the fuzz targets this
+// runs on every go test.
+func TestRandomStreamsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		var b strings.Builder
+		for range rng.IntN(60) {
+			b.WriteString(streamTokens[rng.IntN(len(streamTokens))])
+		}
+		in := []byte(b.String())
+		splits := make([]byte, 1+rng.IntN(8))
+		for j := range splits {
+			splits[j] = byte(rng.IntN(256))
+		}
+		want := refDecode(in)
+		got := decode(t, splitReader(in, splits), 0)
+		decodeComments(&got)
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("stream %d %q, splits %q: (-reference +decoder)\n%s", i, in, splits, diff)
+		}
+	}
+}
+
+func BenchmarkDecoder(b *testing.B) {
+	streams := map[string]string{
+		"small":    "event: delta\nid: 12\ndata: {\"text\":\"hello\"}\n\n",
+		"multi":    "data: line one\r\ndata: line two\r\ndata: line three\r\n\r\n",
+		"4KiB":     "data: " + strings.Repeat("x", 4<<10) + "\n\n",
+		"100KiB":   "data: " + strings.Repeat("x", 100<<10) + "\n\n",
+		"comments": ": keep-alive\n\n: keep-alive\n\nid: 1\n\ndata: x\n\n",
+	}
+	for name, s := range streams {
+		block := []byte(s)
+		for _, path := range []string{"Data", "Event"} {
+			b.Run(name+"/"+path, func(b *testing.B) {
+				d := NewDecoder(&cycleReader{data: block})
+				d.OnComment = func([]byte) {}
+				b.SetBytes(int64(len(block)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if !d.Next() {
+						b.Fatal(d.Err())
+					}
+					if path == "Data" {
+						_ = d.Data()
+					} else {
+						_ = d.Event()
+					}
+				}
+			})
+		}
+	}
+}

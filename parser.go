@@ -632,9 +632,9 @@ func (d *Decoder) fill() {
 
 // endInput handles the unfinished line left when the input ends. The spec
 // discards it, but it still counts toward MaxEventSize: had the input come
-// in other reads, a long line would have been streamed into its field
-// already and failed there, so the rest is streamed now (and never used)
-// for whether the stream fails not to depend on how it was read.
+// in other reads, a long line would already have been streamed into its
+// field and failed there. Streaming what is left of it now (it is never
+// used) makes whether the stream fails independent of how it was read.
 func (d *Decoder) endInput() {
 	if d.cont == fieldNone && d.start < d.end {
 		d.beginCont(d.buf[d.start:d.end])

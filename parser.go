@@ -80,7 +80,10 @@ type Decoder struct {
 	// MaxEventSize bounds, in bytes, the length of one line and the data
 	// and type of one event together. Past it Next fails with an error that wraps
 	// ErrEventTooLarge, having held at most about MaxEventSize bytes plus
-	// one read buffer. Zero means DefaultMaxEventSize.
+	// one read buffer. Zero means DefaultMaxEventSize. Sizes are of the
+	// bytes as read, before invalid UTF-8 is replaced (which can make an
+	// event up to three times longer); a line left unfinished at the end
+	// of the stream counts too, though it is discarded.
 	MaxEventSize int
 
 	// OnComment, if set, is called with the text after the colon of each

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,7 +80,10 @@ type Decoder struct {
 	// MaxEventSize bounds, in bytes, the length of one line and the data
 	// and type of one event together. Past it Next fails with an error that wraps
 	// ErrEventTooLarge, having held at most about MaxEventSize bytes plus
-	// one read buffer. Zero means DefaultMaxEventSize.
+	// one read buffer. Zero means DefaultMaxEventSize. Sizes are of the
+	// bytes as read, before invalid UTF-8 is replaced (which can make an
+	// event up to three times longer); a line left unfinished at the end
+	// of the stream counts too, though it is discarded.
 	MaxEventSize int
 
 	// OnComment, if set, is called with the text after the colon of each
@@ -184,7 +188,10 @@ func (d *Decoder) Next() bool {
 			break
 		}
 		if d.rerr != nil {
-			d.err = d.rerr
+			d.endInput()
+			if d.err == nil {
+				d.err = d.rerr
+			}
 			break
 		}
 		d.fill()
@@ -341,11 +348,13 @@ func (d *Decoder) parseBuffered() bool {
 				return false
 			}
 			d.appendCont(d.buf[d.start:eol])
-			d.consumeEOL(eol)
-			d.endCont()
 			if d.err != nil {
+				// The line passed the limit: it must not reach its field
+				// (a cut comment, or a cut retry value) half done.
 				return false
 			}
+			d.consumeEOL(eol)
+			d.endCont()
 			continue
 		}
 		if eol < 0 {
@@ -624,6 +633,18 @@ func (d *Decoder) fill() {
 	}
 }
 
+// endInput handles the unfinished line left when the input ends. The spec
+// discards it, but it still counts toward MaxEventSize: had the input come
+// in other reads, a long line would already have been streamed into its
+// field and failed there. Streaming what is left of it now (it is never
+// used) makes whether the stream fails independent of how it was read.
+func (d *Decoder) endInput() {
+	if d.cont == fieldNone && d.start < d.end {
+		d.beginCont(d.buf[d.start:d.end])
+		d.start = d.end
+	}
+}
+
 // shift moves the unparsed bytes to the start of dst, keeping the line
 // ending positions in step.
 func (d *Decoder) shift(dst []byte) {
@@ -707,18 +728,36 @@ func (d *Decoder) appendCont(p []byte) {
 	}
 	switch d.cont {
 	case fieldData:
-		d.data = append(d.data, p...)
-		d.addEventSize(len(p))
+		if d.addEventSize(len(p)); d.err == nil {
+			d.data = appendCapped(d.data, p, d.maxSize())
+		}
 	case fieldEvent:
-		d.eventType = append(d.eventType, p...)
-		d.addEventSize(len(p))
+		if d.addEventSize(len(p)); d.err == nil {
+			d.eventType = appendCapped(d.eventType, p, d.maxSize())
+		}
 	case fieldID, fieldRetry:
-		d.contBuf = append(d.contBuf, p...)
+		d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
 	case fieldComment:
 		if d.OnComment != nil {
-			d.contBuf = append(d.contBuf, p...)
+			d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
 		}
 	}
+}
+
+// appendCapped appends p to dst for a streamed line. It doubles the
+// capacity rather than letting append grow a large slice by a quarter at a
+// time, and does not grow past limit unless it must, so that a line that
+// ends up over the limit has cost at most about twice the limit in all.
+func appendCapped(dst, p []byte, limit int) []byte {
+	if need := len(dst) + len(p); need > cap(dst) {
+		c := max(2*cap(dst), need, minBufSize)
+		c = 1 << bits.Len(uint(c-1)) // powers of two reach the limit in one step
+		c = min(c, max(limit, need))
+		grown := make([]byte, len(dst), c)
+		copy(grown, dst)
+		dst = grown
+	}
+	return append(dst, p...)
 }
 
 // endCont finishes a streamed line at its line ending.

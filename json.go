@@ -2,6 +2,7 @@ package sse
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,9 @@ func NewJSON[T any](src Source) *JSON[T] {
 // that APIs send with a 401 or 429. Cancelling req's context, or calling
 // Close, ends the stream and its connection.
 func DoJSON[T any](req *http.Request, c *Client) (*JSON[T], error) {
+	if req == nil || req.URL == nil {
+		return nil, errors.New("sse: DoJSON needs a request with a URL")
+	}
 	if c == nil {
 		c = DefaultClient
 	}
@@ -123,17 +127,22 @@ func DoJSON[T any](req *http.Request, c *Client) (*JSON[T], error) {
 			onState(st)
 		}
 	}
-	s, err := oc.Connect(req)
+	// Close cancels this context to unblock a Next in progress: Stream.Close
+	// is not called while another goroutine may be in Stream.Next.
+	ctx, cancel := context.WithCancel(req.Context())
+	s, err := oc.Connect(req.WithContext(ctx))
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	p := &prefetch{Stream: s, first: make(chan bool, 1)}
-	go func() { p.first <- s.Next() }()
+	p := &prefetch{Stream: s, cancel: cancel, first: make(chan bool, 1), inNext: true}
+	go func() { p.first <- p.next() }()
 	select {
 	case <-opened:
 	case ok := <-p.first:
 		p.ok, p.got = ok, true
 		if !ok && s.Err() != nil && !isClosed(opened) {
+			cancel()
 			return nil, s.Err()
 		}
 	}
@@ -149,14 +158,24 @@ func isClosed(ch chan struct{}) bool {
 	}
 }
 
-// prefetch is a Stream whose first Next is already under way, started by
-// DoJSON to learn whether the server accepts the request.
+// prefetch is the Stream of DoJSON, whose first Next is already under way
+// when DoJSON returns: it was started to learn whether the server accepts
+// the request.
+//
+// Its Close may be called from any goroutine: it cancels the stream's
+// context, which ends a Next in progress, and closes the Stream once no
+// Next is.
 type prefetch struct {
 	*Stream
-	first chan bool
-	got   bool // the first Next's result has been received into ok
-	ok    bool
-	used  bool // the first Next has been handed to the reader
+	cancel context.CancelFunc
+	first  chan bool
+	got    bool // the first Next's result has been received into ok
+	ok     bool
+	used   bool // the first Next's result has been handed to the reader
+
+	mu      sync.Mutex
+	inNext  bool
+	closing bool
 }
 
 func (p *prefetch) Next() bool {
@@ -167,7 +186,40 @@ func (p *prefetch) Next() bool {
 		}
 		return p.ok
 	}
-	return p.Stream.Next()
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return false
+	}
+	p.inNext = true
+	p.mu.Unlock()
+	return p.next()
+}
+
+// next calls Stream.Next with inNext set, and closes the Stream after it
+// if Close was called meanwhile.
+func (p *prefetch) next() bool {
+	ok := p.Stream.Next()
+	p.mu.Lock()
+	p.inNext = false
+	closing := p.closing
+	p.mu.Unlock()
+	if closing {
+		p.Stream.Close()
+	}
+	return ok
+}
+
+func (p *prefetch) Close() error {
+	p.cancel()
+	p.mu.Lock()
+	p.closing = true
+	busy := p.inNext
+	p.mu.Unlock()
+	if !busy {
+		p.Stream.Close()
+	}
+	return nil
 }
 
 // Next decodes the next JSON value of the stream, which Current then

@@ -877,3 +877,19 @@ func BenchmarkJSONDecoder(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "chunks/s")
 }
+
+func TestJSONOverStream(t *testing.T) {
+	srv := newServer(t, &fakellm.Stream{Writes: fakellm.OpenAI("m", "a", "b")})
+	s, err := (&Client{OneShot: true}).Connect(post(t, context.Background(), srv.URL, `{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := NewJSON[chunk](s)
+	got, err := readAllJSON(j)
+	if s := text(got); s != "ab|usage" || err != nil {
+		t.Errorf("text = %q, err = %v", s, err)
+	}
+	if st := s.State(); st != Closed {
+		t.Errorf("stream state after [DONE] = %v, want closed", st)
+	}
+}

@@ -48,7 +48,8 @@ const DefaultDone = "[DONE]"
 //
 // The exported fields may be set after NewJSON or DoJSON and before the
 // first call to Next. A JSON is read on one goroutine; Close may be called
-// from any.
+// from any, provided the Source's Close may be called while its Next runs
+// (true of a *Stream and of an HTTP response body).
 type JSON[T any] struct {
 	// Done is the data of the event that ends the stream cleanly, compared
 	// after trimming white space: Next returns false, Err returns nil, and
@@ -73,7 +74,7 @@ type JSON[T any] struct {
 	err     error
 	done    bool
 	closed  atomic.Bool
-	closeMu sync.Once
+	closeOnce sync.Once
 }
 
 // NewJSON returns a JSON that reads the events of src, with Done set to
@@ -106,7 +107,10 @@ func NewJSON[T any](src Source) *JSON[T] {
 // a 200 text/event-stream) is returned as a *ResponseError holding the
 // status, the header and the start of the body, such as the JSON error
 // that APIs send with a 401 or 429. Cancelling req's context, or calling
-// Close, ends the stream and its connection.
+// Close, ends the stream and its connection. To learn whether the server
+// accepts the request, DoJSON starts reading the first event in the
+// background; the Client's callbacks may thus run on another goroutine
+// until the first call to Next returns.
 func DoJSON[T any](req *http.Request, c *Client) (*JSON[T], error) {
 	if req == nil || req.URL == nil {
 		return nil, errors.New("sse: DoJSON needs a request with a URL")
@@ -274,7 +278,7 @@ func (j *JSON[T]) end(err error) {
 }
 
 func (j *JSON[T]) closeSource() {
-	j.closeMu.Do(func() {
+	j.closeOnce.Do(func() {
 		if c, ok := j.src.(io.Closer); ok {
 			c.Close()
 		}

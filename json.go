@@ -69,11 +69,11 @@ type JSON[T any] struct {
 	// The slice is valid only during the call.
 	Skip func(eventType []byte) bool
 
-	src     Source
-	cur     T
-	err     error
-	done    bool
-	closed  atomic.Bool
+	src       Source
+	cur       T
+	err       error
+	done      bool
+	closed    atomic.Bool
 	closeOnce sync.Once
 }
 

@@ -38,8 +38,8 @@ type usage struct {
 	CompletionTokens int `json:"completion_tokens"`
 }
 
-// msg is a cut-down union of Anthropic Messages events.
-type msg struct {
+// anthropicEvent is a cut-down union of Anthropic Messages events.
+type anthropicEvent struct {
 	Type  string `json:"type"`
 	Delta struct {
 		Text       string `json:"text,omitempty"`
@@ -343,7 +343,7 @@ func TestEventErrorMessage(t *testing.T) {
 func TestDecodeError(t *testing.T) {
 	long := strings.Repeat("ü", 1000) // 2000 bytes
 	in := "id: abc\nevent: content_block_delta\ndata: " + long + "\n\n"
-	j := NewJSON[msg](NewDecoder(strings.NewReader(in)))
+	j := NewJSON[anthropicEvent](NewDecoder(strings.NewReader(in)))
 	if j.Next() {
 		t.Fatal("Next returned true")
 	}
@@ -439,7 +439,7 @@ func TestJSONAll(t *testing.T) {
 }
 
 func TestJSONRawAccessors(t *testing.T) {
-	j := NewJSON[msg](NewDecoder(strings.NewReader("id: 1\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\n")))
+	j := NewJSON[anthropicEvent](NewDecoder(strings.NewReader("id: 1\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\n")))
 	if !j.Next() {
 		t.Fatal(j.Err())
 	}
@@ -503,7 +503,7 @@ func TestDoJSONOpenAI(t *testing.T) {
 func TestDoJSONAnthropic(t *testing.T) {
 	writes := fakellm.Anthropic("m", "Grüß", " dich")
 	srv := newServer(t, &fakellm.Stream{Writes: writes})
-	j, err := DoJSON[msg](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := DoJSON[anthropicEvent](post(t, context.Background(), srv.URL, `{}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,7 +533,7 @@ func TestDoJSONErrorEventMidStream(t *testing.T) {
 	hold := make(chan struct{})
 	defer close(hold)
 	srv := newServer(t, &fakellm.Stream{Writes: writes, Hold: hold})
-	j, err := DoJSON[msg](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := DoJSON[anthropicEvent](post(t, context.Background(), srv.URL, `{}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

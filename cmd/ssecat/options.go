@@ -46,6 +46,7 @@ Request:
 Connection:
   --no-reconnect         one-shot: the end of the response ends the stream
   --max-retries N        give up after N failed reconnects in a row (default 0: never)
+  --retry-delay D        first reconnect delay until the server sends retry (default 3s)
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
@@ -76,6 +77,7 @@ type options struct {
 	noReconnect bool
 	maxRetries  int
 	idleTimeout time.Duration
+	retryDelay  time.Duration
 	timeout     time.Duration
 	until       string
 
@@ -141,6 +143,7 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.BoolVar(&o.noReconnect, "no-reconnect", false, "")
 		fs.IntVar(&o.maxRetries, "max-retries", 0, "")
 		fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "")
+		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
 		fs.DurationVar(&o.timeout, "timeout", 0, "")
 		fs.StringVar(&o.until, "until", "", "")
 		fs.BoolVar(&o.demo, "demo", false, "")
@@ -171,8 +174,8 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 	if o.maxRetries < 0 {
 		return nil, usagef("--max-retries must be 0 or more")
 	}
-	if o.timeout < 0 || o.idleTimeout < 0 {
-		return nil, usagef("--timeout and --idle-timeout must be positive")
+	if o.timeout < 0 || o.idleTimeout < 0 || o.retryDelay < 0 {
+		return nil, usagef("--timeout, --idle-timeout and --retry-delay must be positive")
 	}
 	for _, h := range headers {
 		name, value, err := parseHeader(h)

@@ -101,6 +101,7 @@ type stats struct {
 	attempt    atomic.Int64 // the attempt being read
 	opened     atomic.Bool  // a response was ever accepted
 	open       atomic.Bool  // a response is being read
+	connEvents atomic.Int64 // events of the response being read
 }
 
 // stream connects to o.url and prints its events until it ends.
@@ -157,11 +158,12 @@ func (a *app) stream(ctx context.Context, o *options) int {
 
 	var st stats
 	c := &sse.Client{
-		HTTPClient:  &http.Client{Transport: t},
-		OneShot:     o.noReconnect,
-		MaxRetries:  o.maxRetries,
-		IdleTimeout: o.idleTimeout,
-		LastEventID: o.lastEventID,
+		HTTPClient:       &http.Client{Transport: t},
+		OneShot:          o.noReconnect,
+		MaxRetries:       o.maxRetries,
+		ReconnectionTime: o.retryDelay,
+		IdleTimeout:      o.idleTimeout,
+		LastEventID:      o.lastEventID,
 		PrepareRequest: func(req *http.Request, attempt int) error {
 			st.attempt.Store(int64(attempt))
 			msg := fmt.Sprintf("connecting to %s", o.url)
@@ -184,6 +186,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			accept(resp)
 			st.opened.Store(true)
 			st.open.Store(true)
+			st.connEvents.Store(0)
 			log.good("open: %s", resp.Status)
 			return nil
 		},
@@ -191,7 +194,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			st.reconnects.Add(1)
 			what := "failed"
 			if st.open.Swap(false) {
-				what = "dropped"
+				what = "dropped after " + plural(st.connEvents.Load(), "event")
 			}
 			log.warn("%s: %s; reconnecting in %s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond))
 		},
@@ -211,6 +214,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	var writeErr error
 	for s.Next() {
 		st.events.Add(1)
+		st.connEvents.Add(1)
 		ev := s.Event()
 		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
 			if writeErr = out.event(ev, int(st.attempt.Load()), a.now()); writeErr != nil {

@@ -201,7 +201,7 @@ func parseLine(text string) (Entry, error) {
 type Conn struct {
 	N      int
 	Start  time.Duration // when its response (or error) arrived
-	Status int          // zero if the request failed
+	Status int           // zero if the request failed
 	Header http.Header
 	Chunks []Entry // its body records
 	End    string  // how its body ended; empty if the recording stops first

@@ -21,6 +21,8 @@
 //	end CONN "reason"           its body ended: "EOF", or why it broke off
 //	error CONN "message"        the request failed without a response
 //
+// Replayed, a failed request is answered 502 Bad Gateway.
+//
 // For example:
 //
 //	# ssecat recording v1
@@ -102,8 +104,8 @@ func (w *Writer) write(conn int, kind, args string) {
 	if w.err != nil {
 		return
 	}
-	secs := w.now().Sub(w.start).Seconds()
-	_, w.err = fmt.Fprintf(w.w, "%.3f %s %d %s\n", secs, kind, conn, args)
+	ms := w.now().Sub(w.start).Milliseconds()
+	_, w.err = fmt.Fprintf(w.w, "%d.%03d %s %d %s\n", ms/1000, ms%1000, kind, conn, args)
 }
 
 // Response records a response's status and the headers in Headers.

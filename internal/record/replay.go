@@ -11,8 +11,8 @@ import (
 // A Player is an http.Handler that serves a recording: the Nth request gets
 // the Nth recorded response, its body written chunk by chunk at the
 // recorded pace divided by Speed (zero or less: all at once). A request
-// recorded as failed is answered by closing the connection; a body that
-// broke off breaks off again. After the last recorded response the Player
+// recorded as failed without a response is answered 502 Bad Gateway, with
+// the recorded error as its body; a body that broke off breaks off again. After the last recorded response the Player
 // answers 204 No Content, which tells an event-stream client to stop, and
 // starts over with the first.
 type Player struct {
@@ -41,14 +41,11 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := p.Conns[i]
 	if c.Status == 0 {
-		p.log(fmt.Sprintf("%s %s: connection %d of %d: recorded as failed (%s): closing", r.Method, r.URL.Path, c.N, len(p.Conns), c.Error))
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		// A refused connection cannot be replayed on a port that
+		// listens: say what happened with a 502, which clients retry.
+		p.log(fmt.Sprintf("%s %s: connection %d of %d: recorded as failed: 502 Bad Gateway", r.Method, r.URL.Path, c.N, len(p.Conns)))
+		http.Error(w, "ssecat replay: this request failed when recorded: "+c.Error, http.StatusBadGateway)
+		return
 	}
 	p.log(fmt.Sprintf("%s %s: connection %d of %d: %d, %d chunks", r.Method, r.URL.Path, c.N, len(p.Conns), c.Status, len(c.Chunks)))
 	for name, values := range c.Header {

@@ -261,6 +261,12 @@ func (o *options) checkOutput() error {
 
 // checkURL accepts an http or https URL with a host.
 func checkURL(raw string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		if raw == "" || strings.HasPrefix(raw, "/") {
+			return "", usagef("URL %q needs a scheme and a host, like http://localhost:8080%s", raw, raw)
+		}
+		return "", usagef("URL %q needs a scheme: did you mean http://%s ?", raw, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", usagef("bad URL %q: %v", raw, errors.Unwrap(err))

@@ -51,6 +51,7 @@ type printer struct {
 	color    bool
 	comments bool
 	enc      *json.Encoder
+	typeW    int // the widest event type so far, to align the text format
 }
 
 func newPrinter(w io.Writer, o *options, color bool) *printer {
@@ -98,8 +99,15 @@ func (p *printer) event(ev sse.Event, conn int, t time.Time) error {
 		return err
 	}
 	var b strings.Builder
-	head := ev.Type
-	b.WriteString(paint(p.color, ansiCyan, ev.Type))
+	if n := len(ev.Type); n > p.typeW && n <= 20 {
+		p.typeW = n
+	}
+	typ := ev.Type
+	if pad := p.typeW - len(typ); pad > 0 {
+		typ += strings.Repeat(" ", pad)
+	}
+	head := typ
+	b.WriteString(paint(p.color, ansiCyan, ev.Type) + typ[len(ev.Type):])
 	if ev.ID != "" {
 		b.WriteString("  ")
 		b.WriteString(paint(p.color, ansiDim, "id="+ev.ID))

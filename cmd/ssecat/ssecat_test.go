@@ -118,14 +118,14 @@ func TestOutputFormats(t *testing.T) {
 message  id=1  line one
                line two
 message  id=7  (empty data)
-greet  id=7  {"a":1}
+greet    id=7  {"a":1}
 `},
 		{"comments", []string{"--comments"}, `: hello
 greet  id=1  hi
 message  id=1  line one
                line two
 message  id=7  (empty data)
-greet  id=7  {"a":1}
+greet    id=7  {"a":1}
 `},
 		{"json", []string{"--json"}, `{"type":"greet","id":"1","data":"hi","time":"2026-11-21T12:00:00.000000Z","conn":1}
 {"type":"message","id":"1","data":"line one\nline two","time":"2026-11-21T12:00:00.000000Z","conn":1}
@@ -494,6 +494,8 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "ssecat: missing URL (try: ssecat demo)"},
 		{[]string{"example.com/events"}, `ssecat: URL "example.com/events" needs a scheme: did you mean http://example.com/events ?`},
 		{[]string{"localhost:8080/events"}, `ssecat: URL "localhost:8080/events" needs a scheme: did you mean http://localhost:8080/events ?`},
+		{[]string{"127.0.0.1:8080/events"}, `ssecat: URL "127.0.0.1:8080/events" needs a scheme: did you mean http://127.0.0.1:8080/events ?`},
+		{[]string{"/events"}, `ssecat: URL "/events" needs a scheme and a host, like http://localhost:8080/events`},
 		{[]string{"ftp://example.com/x"}, `ssecat: URL "ftp://example.com/x": scheme must be http or https, not "ftp"`},
 		{[]string{"http://"}, `ssecat: URL "http://" has no host`},
 		{[]string{"-d", "@/no/such/file", "http://x"}, "ssecat: -d @/no/such/file: cannot read /no/such/file: no such file or directory"},

@@ -601,13 +601,11 @@ func TestTimeout(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	srv := silentServer(t)
-	code, _, stderr := ssecat(t, "--idle-timeout", "20ms", "--max-retries", "1", "--retry-delay", "1ms", "--timeout", "300ms", srv.URL)
-	// Each connection delivers an event, so the retries never run out:
-	// the --timeout ends it.
+	code, _, stderr := ssecat(t, "--idle-timeout", "50ms", "--retry-delay", "1ms", "--timeout", "500ms", srv.URL)
 	if code != exitOK {
-		t.Errorf("exit %d", code)
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "dropped after 1 event: nothing received for 20ms (--idle-timeout); reconnecting in") {
+	if !strings.Contains(stderr, "dropped after 1 event: nothing received for 50ms (--idle-timeout); reconnecting in") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }

@@ -23,6 +23,9 @@ type tap struct {
 
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := int(t.n.Add(1))
+	if t.rec != nil {
+		t.rec.Request(n, req)
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		if t.rec != nil {

@@ -15,22 +15,28 @@
 // in Go (strconv.Quote), so any byte can be written and read back exactly.
 // The kinds are:
 //
+//	request CONN "METHOD URL"   a request was sent
+//	sent CONN "Last-Event-ID: ID"  the Last-Event-ID it carried, if any
 //	response CONN STATUS        a response arrived with this status code
 //	header CONN "Name: value"   one of its headers (Content-Type, Retry-After, Location)
 //	body CONN "bytes"           bytes of its body, exactly as they were read
 //	end CONN "reason"           its body ended: "EOF", or why it broke off
 //	error CONN "message"        the request failed without a response
 //
+// No other request header is kept, so credentials stay out of recordings.
 // Replayed, a failed request is answered 502 Bad Gateway.
 //
 // For example:
 //
 //	# ssecat recording v1
 //	# url: http://127.0.0.1:8080/events
+//	0.000 request 1 "GET http://127.0.0.1:8080/events"
 //	0.004 response 1 200
 //	0.004 header 1 "Content-Type: text/event-stream"
 //	0.005 body 1 "retry: 500\nid: 1\ndata: hello\n\n"
 //	1.210 end 1 "unexpected EOF"
+//	1.712 request 2 "GET http://127.0.0.1:8080/events"
+//	1.712 sent 2 "Last-Event-ID: 1"
 //	1.714 response 2 200
 package record
 
@@ -57,6 +63,8 @@ var Headers = []string{"Content-Type", "Retry-After", "Location"}
 
 // Kinds of records.
 const (
+	KindRequest  = "request"
+	KindSent     = "sent"
 	KindResponse = "response"
 	KindHeader   = "header"
 	KindBody     = "body"
@@ -106,6 +114,14 @@ func (w *Writer) write(conn int, kind, args string) {
 	}
 	ms := w.now().Sub(w.start).Milliseconds()
 	_, w.err = fmt.Fprintf(w.w, "%d.%03d %s %d %s\n", ms/1000, ms%1000, kind, conn, args)
+}
+
+// Request records a request and its Last-Event-ID.
+func (w *Writer) Request(conn int, req *http.Request) {
+	w.write(conn, KindRequest, strconv.Quote(req.Method+" "+req.URL.String()))
+	if id := req.Header.Get("Last-Event-ID"); id != "" {
+		w.write(conn, KindSent, strconv.Quote("Last-Event-ID: "+id))
+	}
 }
 
 // Response records a response's status and the headers in Headers.
@@ -185,12 +201,12 @@ func parseLine(text string) (Entry, error) {
 		if err != nil || e.Status < 100 || e.Status > 999 {
 			return Entry{}, fmt.Errorf("bad status %q", f[3])
 		}
-	case KindHeader, KindBody, KindEnd, KindError:
+	case KindRequest, KindSent, KindHeader, KindBody, KindEnd, KindError:
 		e.Text, err = strconv.Unquote(f[3])
 		if err != nil {
 			return Entry{}, fmt.Errorf("%s: want a quoted string, got %s", e.Kind, f[3])
 		}
-		if e.Kind == KindHeader && !strings.Contains(e.Text, ":") {
+		if (e.Kind == KindHeader || e.Kind == KindSent) && !strings.Contains(e.Text, ":") {
 			return Entry{}, fmt.Errorf("header %q has no colon", e.Text)
 		}
 	default:
@@ -201,13 +217,17 @@ func parseLine(text string) (Entry, error) {
 
 // A Conn is the recording of one request.
 type Conn struct {
-	N      int
-	Start  time.Duration // when its response (or error) arrived
-	Status int           // zero if the request failed
-	Header http.Header
-	Chunks []Entry // its body records
-	End    string  // how its body ended; empty if the recording stops first
-	Error  string  // why the request failed
+	N     int
+	Start time.Duration // when its response (or error) arrived
+	// Request is "METHOD URL", empty if not recorded; LastEventID is the
+	// Last-Event-ID it was sent with.
+	Request     string
+	LastEventID string
+	Status      int // zero if the request failed
+	Header      http.Header
+	Chunks      []Entry // its body records
+	End         string  // how its body ended; empty if the recording stops first
+	Error       string  // why the request failed
 }
 
 // Conns groups entries by request, in order of their numbers.
@@ -222,8 +242,16 @@ func Conns(entries []Entry) []*Conn {
 			conns = append(conns, c)
 		}
 		switch e.Kind {
+		case KindRequest:
+			c.Request = e.Text
+		case KindSent:
+			name, value, _ := strings.Cut(e.Text, ":")
+			if strings.EqualFold(strings.TrimSpace(name), "Last-Event-ID") {
+				c.LastEventID = strings.TrimSpace(value)
+			}
 		case KindResponse:
 			c.Status = e.Status
+			c.Start = e.At
 		case KindHeader:
 			name, value, _ := strings.Cut(e.Text, ":")
 			c.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))

@@ -121,3 +121,30 @@ func TestPlayer(t *testing.T) {
 		}
 	}
 }
+
+func TestPlayerPick(t *testing.T) {
+	conns := []*Conn{
+		{N: 1, Request: "GET /", Status: 503},
+		{N: 2, Request: "GET /", Status: 200},
+		{N: 3, Request: "GET /", Status: 200, LastEventID: "9"},
+	}
+	p := &Player{Conns: conns}
+	steps := []struct {
+		lid  string
+		want int // index served; 3 is the 204
+	}{
+		{"", 0}, {"", 1}, {"9", 2}, {"28", 3}, // a whole replay
+		{"", 0}, {"", 1}, // a client that leaves during conn 2...
+		{"", 0},          // ...and a new one starts over
+		{"", 1}, {"9", 2}, // that leaves during conn 3
+		{"", 0}, // a new client after the end starts over
+		{"", 1}, {"9", 2}, {"28", 3},
+		{"9", 2}, // resuming mid-recording
+	}
+	for i, s := range steps {
+		got := p.take(s.lid)
+		if got != s.want {
+			t.Errorf("step %d (Last-Event-ID %q): served %d, want %d", i, s.lid, got, s.want)
+		}
+	}
+}

@@ -27,13 +27,7 @@ type Player struct {
 
 // ServeHTTP serves the next recorded response.
 func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	i := p.next
-	p.next++
-	if p.next > len(p.Conns) {
-		p.next = 0
-	}
-	p.mu.Unlock()
+	i := p.take(r.Header.Get("Last-Event-ID"))
 	if i >= len(p.Conns) {
 		p.log(fmt.Sprintf("%s %s: end of recording: 204 No Content", r.Method, r.URL.Path))
 		w.WriteHeader(http.StatusNoContent)
@@ -82,6 +76,47 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // EndClosedByClient is the end reason of a body the recording client
 // closed; it is replayed as a normal end.
 const EndClosedByClient = "closed by client"
+
+// take returns the index of the response to serve to a request with
+// Last-Event-ID lid, len(p.Conns) for the final 204, and moves on.
+func (p *Player) take(lid string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.pick(lid)
+	p.next = i + 1
+	if p.next > len(p.Conns) {
+		p.next = 0
+	}
+	return i
+}
+
+// pick chooses the response for a request with Last-Event-ID lid.
+func (p *Player) pick(lid string) int {
+	i := p.next
+	var expected string
+	switch {
+	case i < len(p.Conns):
+		if p.Conns[i].Request == "" {
+			return i // not recorded: serve in turn
+		}
+		expected = p.Conns[i].LastEventID
+	case len(p.Conns) > 0 && lid == "" && p.Conns[len(p.Conns)-1].LastEventID != "":
+		// The end of a recording that resumed: a request without an ID
+		// is a new client.
+		expected = p.Conns[len(p.Conns)-1].LastEventID
+	default:
+		return i
+	}
+	if lid == expected {
+		return i
+	}
+	for j, c := range p.Conns {
+		if c.Request != "" && c.LastEventID == lid {
+			return j
+		}
+	}
+	return i
+}
 
 func (p *Player) log(msg string) {
 	if p.Log != nil {

@@ -135,7 +135,7 @@ func TestPlayerPick(t *testing.T) {
 	}{
 		{"", 0}, {"", 1}, {"9", 2}, {"28", 3}, // a whole replay
 		{"", 0}, {"", 1}, // a client that leaves during conn 2...
-		{"", 0},          // ...and a new one starts over
+		{"", 0},           // ...and a new one starts over
 		{"", 1}, {"9", 2}, // that leaves during conn 3
 		{"", 0}, // a new client after the end starts over
 		{"", 1}, {"9", 2}, {"28", 3},

@@ -59,6 +59,7 @@ Output:
   --record FILE          also write the responses, timed, to FILE (see replay)
   --no-color             no colour (also NO_COLOR=1); colour is only used on a terminal
   -q                     quiet: no connection messages, only errors and the summary
+  -v                     also show request and response headers (secrets masked)
 
 Exit status: 0 the stream ended cleanly (or Ctrl-C), 1 refused or failed, 2 usage.
 `
@@ -87,6 +88,7 @@ type options struct {
 	record              string
 	noColor             bool
 	quiet               bool
+	verbose             bool
 	demo                bool
 }
 
@@ -118,6 +120,8 @@ func (o *options) outputFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noColor, "no-color", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.verbose, "v", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
 }
 
 // parseArgs parses the flags and positional arguments of the stream
@@ -246,6 +250,9 @@ func (o *options) checkOutput() error {
 			n++
 			names = append(names, f.name)
 		}
+	}
+	if o.quiet && o.verbose {
+		return usagef("-q and -v contradict each other")
 	}
 	if n > 1 {
 		return usagef("choose one output format: %s", strings.Join(names, " or "))

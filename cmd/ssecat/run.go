@@ -127,6 +127,9 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	if o.raw {
 		t.raw = a.stdout
 	}
+	if o.verbose {
+		t.verbose = log.info
+	}
 	if o.record != "" {
 		f, err := os.Create(o.record)
 		if err != nil {
@@ -154,6 +157,9 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	}
 	if o.host != "" {
 		req.Host = o.host
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "ssecat")
 	}
 
 	var st stats

@@ -502,6 +502,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-H", "Authorization Bearer x", "http://x"}, `ssecat: -H "Authorization Bearer x": want 'Name: value'`},
 		{[]string{"-H", "Bad Name: x", "http://x"}, `ssecat: -H "Bad Name: x": "Bad Name" is not a valid header name`},
 		{[]string{"--json", "--raw", "http://x"}, "ssecat: choose one output format: --json or --raw"},
+		{[]string{"-q", "-v", "http://x"}, "ssecat: -q and -v contradict each other"},
 		{[]string{"--raw", "--filter", "a", "http://x"}, "ssecat: --filter does not apply to --raw, which shows the bytes as received"},
 		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
 		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
@@ -607,5 +608,29 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "dropped after 1 event: nothing received for 50ms (--idle-timeout); reconnecting in") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+func TestVerbose(t *testing.T) {
+	srv := streamServer(t, "data: x\n\n")
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "-H", "Authorization: Bearer sk-secret-key", "-H", "Host: example.test", srv.URL+"/path?q=1")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"> GET /path?q=1 HTTP/1.1\n",
+		"> Host: example.test\n",
+		"> Accept: text/event-stream\n",
+		"> Authorization: Bearer…\n",
+		"> User-Agent: ssecat\n",
+		"< HTTP/1.1 200 OK\n",
+		"< Content-Type: text/event-stream\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "secret") {
+		t.Errorf("stderr shows the secret:\n%s", stderr)
 	}
 }

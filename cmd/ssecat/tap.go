@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/ssekit/sse/internal/record"
@@ -19,6 +22,24 @@ type tap struct {
 	raw   io.Writer      // nil without --raw
 	bytes atomic.Int64   // bytes of accepted streams
 	n     atomic.Int64   // requests sent
+	// verbose, if set, is told of each request and response (-v).
+	verbose func(format string, args ...any)
+}
+
+// secretHeaders are shown masked by -v.
+var secretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "Api-Key"}
+
+func (t *tap) showHeaders(prefix string, h http.Header) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[name] {
+			for _, secret := range secretHeaders {
+				if strings.EqualFold(name, secret) && len(v) > 0 {
+					v = v[:min(len(v), 6)] + "…"
+				}
+			}
+			t.verbose("%s %s: %s", prefix, name, v)
+		}
+	}
 }
 
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -26,7 +47,16 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.rec != nil {
 		t.rec.Request(n, req)
 	}
+	if t.verbose != nil {
+		t.verbose("> %s %s %s", req.Method, req.URL.RequestURI(), req.Proto)
+		t.verbose("> Host: %s", req.Host)
+		t.showHeaders(">", req.Header)
+	}
 	resp, err := t.base.RoundTrip(req)
+	if err == nil && t.verbose != nil {
+		t.verbose("< %s %s", resp.Proto, resp.Status)
+		t.showHeaders("<", resp.Header)
+	}
 	if err != nil {
 		if t.rec != nil {
 			t.rec.Error(n, err)

@@ -45,8 +45,8 @@ Request:
   -k                     skip TLS certificate verification (insecure)
 Connection:
   --no-reconnect         one-shot: the end of the response ends the stream
-  --max-retries N        give up after N failed reconnects in a row (default 0: never)
-  --retry-delay D        first reconnect delay until the server sends retry (default 3s)
+  --max-retries N        give up after N failed reconnects in a row (0: never)
+  --retry-delay D        first reconnect delay, until the server sets one (3s)
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
@@ -57,11 +57,11 @@ Output:
   --comments             also show comments (keep-alives)
   --filter TYPE          show only events of TYPE (repeatable)
   --record FILE          also write the responses, timed, to FILE (see replay)
-  --no-color             no colour (also NO_COLOR=1); colour is only used on a terminal
-  -q                     quiet: no connection messages, only errors and the summary
-  -v                     also show request and response headers (secrets masked)
+  --no-color             no colour (also NO_COLOR=1; only terminals get colour)
+  -q                     quiet: only errors and the summary on stderr
+  -v                     also show the headers sent and received
 
-Exit status: 0 the stream ended cleanly (or Ctrl-C), 1 refused or failed, 2 usage.
+Exit status: 0 clean end (or Ctrl-C), 1 refused or failed, 2 bad usage.
 `
 
 // options are the parsed command line.

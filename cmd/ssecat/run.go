@@ -297,7 +297,7 @@ func describe(err error, o *options) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection broke off mid-stream"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: is the server running at " + hostOf(o.url) + "?"
+		return "connection refused (is a server running at " + hostOf(o.url) + "?)"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset by the server"
 	case errors.As(err, &dnsErr):

@@ -245,9 +245,9 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/events")
 	want := fmt.Sprintf(`* 0.000s connecting to URL
-* 0.000s failed: connection refused: is the server running at %s?; reconnecting in Nms
+* 0.000s failed: connection refused (is a server running at %s?); reconnecting in Nms
 * 0.000s connecting to URL (attempt 2)
-* 0.000s failed: gave up after 2 failed attempts in a row (--max-retries 1): connection refused: is the server running at %[1]s?
+* 0.000s failed: gave up after 2 failed attempts in a row (--max-retries 1): connection refused (is a server running at %[1]s?)
 * 0.000s 0 events, 0 B, 1 reconnect, 0s
 `, host)
 	diff(t, "stderr", normalize(stderr, url), want)

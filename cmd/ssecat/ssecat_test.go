@@ -594,15 +594,27 @@ func TestInterrupt(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	srv := silentServer(t)
-	code, _, stderr := ssecat(t, "--timeout", "50ms", srv.URL)
-	if code != exitOK || !strings.Contains(stderr, "closed: --timeout 50ms reached") {
+	code, _, stderr := ssecat(t, "--timeout", "300ms", srv.URL)
+	if code != exitOK || !strings.Contains(stderr, "closed: --timeout 300ms reached") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
 
 func TestIdleTimeout(t *testing.T) {
-	srv := silentServer(t)
-	code, _, stderr := ssecat(t, "--idle-timeout", "50ms", "--retry-delay", "1ms", "--timeout", "500ms", srv.URL)
+	// Each response sends one event, then nothing: the idle timeout cuts
+	// it, and the event of the resumed response ends the run.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		typ := "first"
+		if r.Header.Get("Last-Event-ID") != "" {
+			typ = "resumed"
+		}
+		fmt.Fprintf(w, "event: %s\nid: 1\ndata: x\n\n", typ)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "--idle-timeout", "50ms", "--retry-delay", "1ms", "--until", "resumed", "--timeout", "10s", srv.URL)
 	if code != exitOK {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}

@@ -44,7 +44,8 @@ Request:
   --last-event-id ID     resume after event ID
   -k                     skip TLS certificate verification (insecure)
 Connection:
-  --no-reconnect         one-shot: the end of the response ends the stream
+  --no-reconnect         one-shot: the end of the response ends the stream, and
+                         a failed attempt is not retried unless --max-retries
   --max-retries N        give up after N failed reconnects in a row (0: never)
   --retry-delay D        first reconnect delay, until the server sets one (3s)
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)

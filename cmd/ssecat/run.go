@@ -210,6 +210,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			}
 		},
 	}
+	if o.noReconnect && o.maxRetries == 0 {
+		// Not even an attempt that failed before the stream opened is
+		// made again, unless --max-retries says so.
+		c.ShouldRetry = func(error) bool { return false }
+	}
 	s, err := c.Connect(req)
 	if err != nil {
 		return a.usageFailure(usagef("%v", err))

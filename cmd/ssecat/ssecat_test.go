@@ -508,6 +508,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
 		{[]string{"http://a", "http://b"}, "ssecat: one URL only, got 2: http://a http://b"},
 		{[]string{"demo", "http://x"}, `ssecat: demo takes no URL (got "http://x")`},
+		{[]string{"--record", "/no/such/dir/x.sse", "http://x"}, "ssecat: --record: open /no/such/dir/x.sse: no such file or directory"},
 		{[]string{"replay"}, "ssecat: replay: missing FILE (a recording made with --record)"},
 	}
 	for _, tt := range tests {

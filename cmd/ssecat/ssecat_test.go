@@ -110,7 +110,7 @@ func streamServer(t *testing.T, body string) *httptest.Server {
 func TestOutputFormats(t *testing.T) {
 	srv := streamServer(t, testStream)
 	tests := []struct {
-		name string
+		name string // "url first: ..." puts the flags after the URL
 		args []string
 		want string
 	}{
@@ -136,21 +136,19 @@ greet    id=7  {"a":1}
 `},
 		{"data-only", []string{"--data-only"}, "hi\nline one\nline two\n\n{\"a\":1}\n"},
 		{"filter", []string{"--filter", "greet", "--data-only"}, "hi\n{\"a\":1}\n"},
-		{"filter twice", []string{"--filter=greet", "--filter", "message", "--json", "-q"}, ""},
+		{"url first: filter twice", []string{"--filter=greet", "--filter", "message", "--json", "-q"}, `{"type":"greet","id":"1","data":"hi","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"1","data":"line one\nline two","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"7","data":"","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"greet","id":"7","data":"{\"a\":1}","time":"2026-11-21T12:00:00.000000Z","conn":1}
+`},
 		{"raw", []string{"--raw"}, testStream},
 		{"until", []string{"--until", "message", "--data-only"}, "hi\nline one\nline two\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--no-reconnect"}, tt.args...)
-			if tt.name == "filter twice" {
-				// Flags after the URL work too.
+			if strings.HasPrefix(tt.name, "url first") {
 				args = append([]string{srv.URL}, args...)
-				tt.want = strings.Join(strings.SplitAfter(`{"type":"greet","id":"1","data":"hi","time":"2026-11-21T12:00:00.000000Z","conn":1}
-{"type":"message","id":"1","data":"line one\nline two","time":"2026-11-21T12:00:00.000000Z","conn":1}
-{"type":"message","id":"7","data":"","time":"2026-11-21T12:00:00.000000Z","conn":1}
-{"type":"greet","id":"7","data":"{\"a\":1}","time":"2026-11-21T12:00:00.000000Z","conn":1}
-`, "\n"), "")
 			} else {
 				args = append(args, srv.URL)
 			}

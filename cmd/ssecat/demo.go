@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ssekit/sse/internal/demo"
+)
+
+// demo runs "ssecat demo [output flags]".
+func (a *app) demo(ctx context.Context, args []string) int {
+	o, err := parseArgs(args, a.stdin, true)
+	if err != nil {
+		return a.usageFailure(err)
+	}
+	return a.runDemo(ctx, o)
+}
+
+// runDemo starts the demo server on a free loopback port and streams from
+// it, showing the drop, the reconnect and the resumption.
+func (a *app) runDemo(ctx context.Context, o *options) int {
+	return a.runDemoWith(ctx, o, demo.New())
+}
+
+func (a *app) runDemoWith(ctx context.Context, o *options, h http.Handler) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		logger := &logger{w: a.stderr, start: a.now(), now: a.now}
+		logger.fail("demo: cannot listen on loopback: %v", err)
+		return exitFailed
+	}
+	srv := &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	o.url = "http://" + ln.Addr().String() + "/chat"
+	o.method = "GET"
+	o.until = "done"
+	o.maxRetries = 3
+	o.timeout = 30 * time.Second
+	if a.ready != nil {
+		a.ready(o.url)
+	}
+	lg := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: a.now(), now: a.now}
+	lg.info("demo: a simulated LLM reply, served at %s; the server drops the connection once, on purpose", o.url)
+	return a.stream(ctx, o)
+}
+
+// flagSetFor returns a quiet flag set that reports errors to the caller.
+func flagSetFor(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}

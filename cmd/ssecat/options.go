@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0 // the stream ended cleanly, or Ctrl-C
+	exitFailed = 1 // the server refused, or the stream failed
+	exitUsage  = 2 // bad flags or arguments
+)
+
+const usageText = `ssecat shows a Server-Sent Events stream as it arrives, reconnecting as a
+browser does; what the connection does is told on stderr.
+
+Usage:
+  ssecat [flags] URL
+  ssecat demo [output flags]          watch a built-in demo stream (no network)
+  ssecat replay [--speed N] FILE      serve a --record file on a local URL
+
+Examples:
+  ssecat demo
+  ssecat https://example.com/events
+  ssecat --json --no-reconnect -H "Authorization: Bearer $KEY" \
+      -d @request.json https://api.example.com/v1/chat | jq -r .data
+  ssecat --record bug.sse https://example.com/events
+  ssecat replay --speed 4 bug.sse
+
+Request:
+  -X METHOD              method (default GET, or POST with -d)
+  -d DATA | @FILE | @-   request body, sent again on each reconnect
+  -H 'Name: value'       request header (repeatable)
+  --last-event-id ID     resume after event ID
+  -k                     skip TLS certificate verification (insecure)
+Connection:
+  --no-reconnect         one-shot: the end of the response ends the stream, and
+                         a failed attempt is not retried unless --max-retries
+  --max-retries N        give up after N failed reconnects in a row (0: never)
+  --retry-delay D        first reconnect delay, until the server sets one (3s)
+  --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
+  --timeout D            stop after D in all
+  --until TYPE           stop after the first event of TYPE
+Output:
+  --json                 one JSON object per event: type, id, data, time, conn
+  --raw                  the stream's bytes exactly as received
+  --data-only            only each event's data
+  --comments             also show comments (keep-alives)
+  --filter TYPE          show only events of TYPE (repeatable)
+  --record FILE          also write the responses, timed, to FILE (see replay)
+  --no-color             no colour (also NO_COLOR=1; only terminals get colour)
+  -q                     quiet: only errors and the summary on stderr
+  -v                     also show the headers sent and received
+
+Exit status: 0 clean end (or Ctrl-C), 1 refused or failed, 2 bad usage.
+`
+
+// options are the parsed command line.
+type options struct {
+	url         string
+	method      string
+	data        []byte
+	hasData     bool
+	headers     http.Header
+	host        string
+	lastEventID string
+	insecure    bool
+
+	noReconnect bool
+	maxRetries  int
+	idleTimeout time.Duration
+	retryDelay  time.Duration
+	timeout     time.Duration
+	until       string
+
+	json, raw, dataOnly bool
+	comments            bool
+	filter              []string
+	record              string
+	noColor             bool
+	quiet               bool
+	verbose             bool
+	demo                bool
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// usageError is a mistake on the command line: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errHelp asks for the usage text.
+var errHelp = flag.ErrHelp
+
+// outputFlags adds the output flags to fs.
+func (o *options) outputFlags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.raw, "raw", false, "")
+	fs.BoolVar(&o.dataOnly, "data-only", false, "")
+	fs.BoolVar(&o.comments, "comments", false, "")
+	fs.Var((*multiFlag)(&o.filter), "filter", "")
+	fs.StringVar(&o.record, "record", "", "")
+	fs.BoolVar(&o.noColor, "no-color", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.verbose, "v", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
+}
+
+// parseArgs parses the flags and positional arguments of the stream
+// command (demo selects the demo's flag set). stdin feeds "-d @-".
+func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
+	o := &options{headers: http.Header{}}
+	fs := flag.NewFlagSet("ssecat", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.outputFlags(fs)
+	var headers multiFlag
+	var data string
+	hasData := false
+	if !demo {
+		fs.StringVar(&o.method, "X", "", "")
+		fs.StringVar(&o.method, "request", "", "")
+		fs.Func("d", "", func(v string) error { data, hasData = v, true; return nil })
+		fs.Func("data", "", func(v string) error { data, hasData = v, true; return nil })
+		fs.Var(&headers, "H", "")
+		fs.Var(&headers, "header", "")
+		fs.StringVar(&o.lastEventID, "last-event-id", "", "")
+		fs.BoolVar(&o.insecure, "k", false, "")
+		fs.BoolVar(&o.insecure, "insecure", false, "")
+		fs.BoolVar(&o.noReconnect, "no-reconnect", false, "")
+		fs.IntVar(&o.maxRetries, "max-retries", 0, "")
+		fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "")
+		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
+		fs.DurationVar(&o.timeout, "timeout", 0, "")
+		fs.StringVar(&o.until, "until", "", "")
+		fs.BoolVar(&o.demo, "demo", false, "")
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.checkOutput(); err != nil {
+		return nil, err
+	}
+	if demo || o.demo {
+		if len(pos) > 0 {
+			return nil, usagef("demo takes no URL (got %q)", pos[0])
+		}
+		o.demo = true
+		return o, nil
+	}
+	switch {
+	case len(pos) == 0:
+		return nil, usagef("missing URL (try: ssecat demo)")
+	case len(pos) > 1:
+		return nil, usagef("one URL only, got %d: %s", len(pos), strings.Join(pos, " "))
+	}
+	if o.url, err = checkURL(pos[0]); err != nil {
+		return nil, err
+	}
+	if o.maxRetries < 0 {
+		return nil, usagef("--max-retries must be 0 or more")
+	}
+	if o.timeout < 0 || o.idleTimeout < 0 || o.retryDelay < 0 {
+		return nil, usagef("--timeout, --idle-timeout and --retry-delay must be positive")
+	}
+	for _, h := range headers {
+		name, value, err := parseHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(name, "Host") {
+			o.host = value
+			continue
+		}
+		o.headers.Add(name, value)
+	}
+	if hasData {
+		o.hasData = true
+		if o.data, err = readData(data, stdin); err != nil {
+			return nil, err
+		}
+		if o.headers.Get("Content-Type") == "" && json.Valid(o.data) {
+			o.headers.Set("Content-Type", "application/json")
+		}
+	}
+	if o.method == "" {
+		o.method = http.MethodGet
+		if o.hasData {
+			o.method = http.MethodPost
+		}
+	}
+	if strings.ContainsAny(o.method, " \t\r\n:/") {
+		return nil, usagef("-X %q is not an HTTP method", o.method)
+	}
+	return o, nil
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, as users type them; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, usagef("%s", err.Error())
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs.Parse stops at the first non-flag argument, or just after
+		// "--": then everything left is positional.
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (o *options) checkOutput() error {
+	n := 0
+	var names []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{o.json, "--json"}, {o.raw, "--raw"}, {o.dataOnly, "--data-only"}} {
+		if f.on {
+			n++
+			names = append(names, f.name)
+		}
+	}
+	if o.quiet && o.verbose {
+		return usagef("-q and -v contradict each other")
+	}
+	if n > 1 {
+		return usagef("choose one output format: %s", strings.Join(names, " or "))
+	}
+	if o.raw && len(o.filter) > 0 {
+		return usagef("--filter does not apply to --raw, which shows the bytes as received")
+	}
+	if o.raw && o.comments {
+		return usagef("--comments is implied by --raw, which shows the bytes as received")
+	}
+	return nil
+}
+
+// checkURL accepts an http or https URL with a host.
+func checkURL(raw string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		if raw == "" || strings.HasPrefix(raw, "/") {
+			return "", usagef("URL %q needs a scheme and a host, like http://localhost:8080%s", raw, raw)
+		}
+		return "", usagef("URL %q needs a scheme: did you mean http://%s ?", raw, raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", usagef("bad URL %q: %v", raw, errors.Unwrap(err))
+	}
+	if u.Scheme == "" || (u.Host == "" && u.Opaque != "") {
+		// "localhost:8080/x" parses with the scheme "localhost".
+		return "", usagef("URL %q needs a scheme: did you mean http://%s ?", raw, raw)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	default:
+		if u.Host == "" {
+			return "", usagef("URL %q needs a scheme: did you mean http://%s ?", raw, raw)
+		}
+		return "", usagef("URL %q: scheme must be http or https, not %q", raw, u.Scheme)
+	}
+	if u.Host == "" {
+		return "", usagef("URL %q has no host", raw)
+	}
+	return u.String(), nil
+}
+
+// parseHeader splits "Name: value".
+func parseHeader(h string) (name, value string, err error) {
+	name, value, ok := strings.Cut(h, ":")
+	if !ok {
+		return "", "", usagef("-H %q: want 'Name: value'", h)
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || !isToken(name) {
+		return "", "", usagef("-H %q: %q is not a valid header name", h, name)
+	}
+	value = strings.TrimSpace(value)
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return "", "", usagef("-H %q: the value may not contain line breaks", h)
+	}
+	return name, value, nil
+}
+
+func isToken(s string) bool {
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// readData resolves -d: literal DATA, @FILE or @- for stdin.
+func readData(v string, stdin io.Reader) ([]byte, error) {
+	if !strings.HasPrefix(v, "@") {
+		return []byte(v), nil
+	}
+	name := v[1:]
+	if name == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, usagef("-d @-: reading stdin: %v", err)
+		}
+		return b, nil
+	}
+	if name == "" {
+		return nil, usagef("-d @: missing file name (use @FILE, or @- for stdin)")
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, usagef("-d @%s: cannot read %s: %v", name, name, err)
+	}
+	return bytes.Clone(b), nil
+}

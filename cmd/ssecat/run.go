@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/record"
+)
+
+var (
+	// errInterrupted is the cause of the context Ctrl-C cancels.
+	errInterrupted = errors.New("interrupted")
+	// errTimeout is the cause of the context --timeout ends.
+	errTimeout = errors.New("--timeout reached")
+)
+
+// run is ssecat: it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			// A second Ctrl-C kills at once.
+			signal.Stop(sig)
+			cancel(errInterrupted)
+		case <-ctx.Done():
+		}
+	}()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, getenv: os.Getenv}
+	return a.main(ctx, args)
+}
+
+// An app is one run of ssecat, with its surroundings.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+	getenv         func(string) string
+	// transport, if set, replaces the default HTTP transport (tests).
+	transport http.RoundTripper
+	// ready, if set, is told the URL of the demo or replay server (tests).
+	ready func(url string)
+}
+
+func (a *app) main(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo":
+			return a.demo(ctx, args[1:])
+		case "replay":
+			return a.replay(ctx, args[1:])
+		case "help":
+			io.WriteString(a.stdout, usageText)
+			return exitOK
+		}
+	}
+	o, err := parseArgs(args, a.stdin, false)
+	if err != nil {
+		return a.usageFailure(err)
+	}
+	if o.demo {
+		return a.runDemo(ctx, o)
+	}
+	return a.stream(ctx, o)
+}
+
+// usageFailure reports a command-line error: exit 2, or 0 for -h.
+func (a *app) usageFailure(err error) int {
+	if errors.Is(err, errHelp) {
+		io.WriteString(a.stdout, usageText)
+		return exitOK
+	}
+	fmt.Fprintf(a.stderr, "ssecat: %v\nRun 'ssecat -h' for usage.\n", err)
+	return exitUsage
+}
+
+// stats are counted over a run.
+type stats struct {
+	events     atomic.Int64
+	reconnects atomic.Int64
+	attempt    atomic.Int64 // the attempt being read
+	opened     atomic.Bool  // a response was ever accepted
+	open       atomic.Bool  // a response is being read
+	connEvents atomic.Int64 // events of the response being read
+}
+
+// stream connects to o.url and prints its events until it ends.
+func (a *app) stream(ctx context.Context, o *options) int {
+	start := a.now()
+	log := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: start, now: a.now}
+	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
+
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout, errTimeout)
+		defer cancel()
+	}
+
+	t := &tap{base: a.transport}
+	if t.base == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if o.insecure {
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		}
+		t.base = tr
+	}
+	if o.raw {
+		t.raw = a.stdout
+	}
+	if o.verbose {
+		t.verbose = log.info
+	}
+	if o.record != "" {
+		f, err := os.Create(o.record)
+		if err != nil {
+			return a.usageFailure(usagef("--record: %v", err))
+		}
+		defer func() {
+			if err := f.Close(); err != nil {
+				log.fail("--record %s: %v", o.record, err)
+			}
+		}()
+		t.rec = record.NewWriter(f, o.url)
+		t.rec.SetClock(a.now)
+	}
+
+	var body io.Reader
+	if o.hasData {
+		body = bytes.NewReader(o.data)
+	}
+	req, err := http.NewRequestWithContext(ctx, o.method, o.url, body)
+	if err != nil {
+		return a.usageFailure(usagef("%v", err))
+	}
+	for name, values := range o.headers {
+		req.Header[name] = values
+	}
+	if o.host != "" {
+		req.Host = o.host
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "ssecat")
+	}
+
+	var st stats
+	c := &sse.Client{
+		HTTPClient:       &http.Client{Transport: t},
+		OneShot:          o.noReconnect,
+		MaxRetries:       o.maxRetries,
+		ReconnectionTime: o.retryDelay,
+		IdleTimeout:      o.idleTimeout,
+		LastEventID:      o.lastEventID,
+		PrepareRequest: func(req *http.Request, attempt int) error {
+			st.attempt.Store(int64(attempt))
+			msg := fmt.Sprintf("connecting to %s", o.url)
+			if o.method != http.MethodGet {
+				msg = fmt.Sprintf("connecting: %s %s", o.method, o.url)
+			}
+			if attempt > 1 {
+				msg += fmt.Sprintf(" (attempt %d)", attempt)
+			}
+			if id := req.Header.Get("Last-Event-ID"); id != "" {
+				msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
+			}
+			log.info("%s", msg)
+			return nil
+		},
+		CheckResponse: func(resp *http.Response) error {
+			if err := sse.DefaultCheckResponse(resp); err != nil {
+				return err
+			}
+			accept(resp)
+			st.opened.Store(true)
+			st.open.Store(true)
+			st.connEvents.Store(0)
+			log.good("open: %s", resp.Status)
+			return nil
+		},
+		OnRetry: func(ri sse.RetryInfo) {
+			st.reconnects.Add(1)
+			what := "failed"
+			if st.open.Swap(false) {
+				what = "dropped after " + plural(st.connEvents.Load(), "event")
+			}
+			log.warn("%s: %s; reconnecting in %s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond))
+		},
+		OnComment: func(text []byte) {
+			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {
+				log.fail("writing output: %v", err)
+			}
+		},
+	}
+	if o.noReconnect && o.maxRetries == 0 {
+		// Not even an attempt that failed before the stream opened is
+		// made again, unless --max-retries says so.
+		c.ShouldRetry = func(error) bool { return false }
+	}
+	s, err := c.Connect(req)
+	if err != nil {
+		return a.usageFailure(usagef("%v", err))
+	}
+	defer s.Close()
+
+	until := false
+	var writeErr error
+	for s.Next() {
+		st.events.Add(1)
+		st.connEvents.Add(1)
+		ev := s.Event()
+		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+			if writeErr = out.event(ev, int(st.attempt.Load()), a.now()); writeErr != nil {
+				break
+			}
+		}
+		if o.until != "" && ev.Type == o.until {
+			until = true
+			break
+		}
+	}
+	s.Close()
+	code := exitOK
+	err = s.Err()
+	var re *sse.ResponseError
+	switch {
+	case writeErr != nil:
+		log.fail("writing output: %v", writeErr)
+		code = exitFailed
+	case until:
+		log.info("closed: got the %q event (--until)", o.until)
+	case err == nil:
+		log.info("closed: the server ended the stream")
+	case context.Cause(ctx) == errInterrupted:
+		log.info("closed: interrupted")
+	case context.Cause(ctx) == errTimeout:
+		if st.opened.Load() {
+			log.info("closed: --timeout %s reached", o.timeout)
+		} else {
+			log.fail("failed: no stream within --timeout %s", o.timeout)
+			code = exitFailed
+		}
+	case errors.As(err, &re) && re.StatusCode == http.StatusNoContent:
+		log.info("closed: the server answered 204 No Content: the stream is over")
+	default:
+		what := "failed"
+		if errors.As(err, &re) && !errors.Is(err, sse.ErrGaveUp) {
+			what = "refused"
+		}
+		log.fail("%s: %s", what, describe(err, o))
+		code = exitFailed
+	}
+	if t.rec != nil {
+		if err := t.rec.Err(); err != nil {
+			log.fail("--record %s: %v", o.record, err)
+			code = exitFailed
+		}
+	}
+	log.done("%s, %s, %s, %s", plural(st.events.Load(), "event"), byteSize(t.bytes.Load()),
+		plural(st.reconnects.Load(), "reconnect"), a.now().Sub(start).Round(time.Millisecond))
+	return code
+}
+
+// describe says in few words why an attempt or a stream failed.
+func describe(err error, o *options) string {
+	var re *sse.ResponseError
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.Is(err, sse.ErrGaveUp):
+		last := err
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			if errs := u.Unwrap(); len(errs) > 1 {
+				last = errs[len(errs)-1]
+			}
+		}
+		return fmt.Sprintf("gave up after %s in a row (--max-retries %d): %s", plural(int64(o.maxRetries)+1, "failed attempt"), o.maxRetries, describe(last, o))
+	case errors.As(err, &re):
+		return describeResponse(re)
+	case errors.Is(err, sse.ErrIdleTimeout):
+		return fmt.Sprintf("nothing received for %s (--idle-timeout)", o.idleTimeout)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection broke off mid-stream"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is a server running at " + hostOf(o.url) + "?)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the server"
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return fmt.Sprintf("TLS certificate not trusted: %v (-k skips verification, insecurely)", errors.Unwrap(err))
+	case errors.Is(err, sse.ErrEventTooLarge):
+		return strings.TrimPrefix(err.Error(), "sse: ")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out: " + err.Error()
+	}
+	msg := strings.TrimPrefix(err.Error(), "sse: ")
+	if msg == "server closed the stream" {
+		return "the server ended the response"
+	}
+	return msg
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return raw
+}
+
+// describeResponse shows a refused response: status, what was wrong, and
+// the start of its body (APIs explain themselves there).
+func describeResponse(re *sse.ResponseError) string {
+	var b strings.Builder
+	b.WriteString(re.Status)
+	if re.Err != nil {
+		ct := re.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "none"
+		}
+		fmt.Fprintf(&b, " but Content-Type is %s, not text/event-stream", ct)
+	}
+	if re.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (Retry-After %s)", re.RetryAfter)
+	}
+	body := strings.Join(strings.Fields(string(re.Body)), " ")
+	if len(body) > 300 {
+		body = body[:300] + "…"
+	}
+	if body != "" {
+		b.WriteString(": " + body)
+	}
+	return b.String()
+}

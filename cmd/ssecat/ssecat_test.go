@@ -1,0 +1,647 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssekit/sse/internal/demo"
+	"github.com/ssekit/sse/internal/record"
+)
+
+// fixedNow is the clock of the tests: every message is at 0.000s.
+var fixedNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func newTestApp(stdin string) (*app, *bytes.Buffer, *syncBuffer) {
+	stdout := &bytes.Buffer{}
+	stderr := &syncBuffer{}
+	return &app{
+		stdin:  strings.NewReader(stdin),
+		stdout: stdout,
+		stderr: stderr,
+		now:    func() time.Time { return fixedNow },
+		getenv: func(string) string { return "" },
+	}, stdout, stderr
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's callbacks.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// ssecat runs the command with args and returns its exit code, stdout and
+// stderr.
+func ssecat(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	a, stdout, stderr := newTestApp("")
+	code := a.main(context.Background(), args)
+	return code, stdout.String(), stderr.String()
+}
+
+// delays hides the jittered reconnect delays.
+var delays = regexp.MustCompile(`in \d+ms`)
+
+func normalize(s, url string) string {
+	return delays.ReplaceAllString(strings.ReplaceAll(s, url, "URL"), "in Nms")
+}
+
+// diff fails t with both texts when they differ.
+func diff(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got == want {
+		return
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < max(len(gl), len(wl)); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("%s differs from line %d:\n got: %q\nwant: %q\n--- got:\n%s\n--- want:\n%s", what, i+1, g, w, got, want)
+			return
+		}
+	}
+}
+
+// The stream of the format tests: comments, a multi-line event, an empty
+// one, an event without an ID after one with, and an ID change.
+const testStream = ": hello\n\nevent: greet\nid: 1\ndata: hi\n\ndata: line one\ndata: line two\n\nid: 7\ndata:\n\nevent: greet\ndata: {\"a\":1}\n\n"
+
+func streamServer(t *testing.T, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestOutputFormats(t *testing.T) {
+	srv := streamServer(t, testStream)
+	tests := []struct {
+		name string // "url first: ..." puts the flags after the URL
+		args []string
+		want string
+	}{
+		{"text", nil, `greet  id=1  hi
+message  id=1  line one
+               line two
+message  id=7  (empty data)
+greet    id=7  {"a":1}
+`},
+		{"comments", []string{"--comments"}, `: hello
+greet  id=1  hi
+message  id=1  line one
+               line two
+message  id=7  (empty data)
+greet    id=7  {"a":1}
+`},
+		{"json", []string{"--json"}, `{"type":"greet","id":"1","data":"hi","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"1","data":"line one\nline two","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"7","data":"","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"greet","id":"7","data":"{\"a\":1}","time":"2026-11-21T12:00:00.000000Z","conn":1}
+`},
+		{"json comments", []string{"--json", "--comments", "--filter", "nothing"}, `{"comment":" hello","time":"2026-11-21T12:00:00.000000Z","conn":1}
+`},
+		{"data-only", []string{"--data-only"}, "hi\nline one\nline two\n\n{\"a\":1}\n"},
+		{"filter", []string{"--filter", "greet", "--data-only"}, "hi\n{\"a\":1}\n"},
+		{"url first: filter twice", []string{"--filter=greet", "--filter", "message", "--json", "-q"}, `{"type":"greet","id":"1","data":"hi","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"1","data":"line one\nline two","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"message","id":"7","data":"","time":"2026-11-21T12:00:00.000000Z","conn":1}
+{"type":"greet","id":"7","data":"{\"a\":1}","time":"2026-11-21T12:00:00.000000Z","conn":1}
+`},
+		{"raw", []string{"--raw"}, testStream},
+		{"until", []string{"--until", "message", "--data-only"}, "hi\nline one\nline two\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--no-reconnect"}, tt.args...)
+			if strings.HasPrefix(tt.name, "url first") {
+				args = append([]string{srv.URL}, args...)
+			} else {
+				args = append(args, srv.URL)
+			}
+			code, stdout, stderr := ssecat(t, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			diff(t, "stdout", stdout, tt.want)
+		})
+	}
+}
+
+func TestStderrOneShot(t *testing.T) {
+	srv := streamServer(t, testStream)
+	code, _, stderr := ssecat(t, "--no-reconnect", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	want := fmt.Sprintf(`* 0.000s connecting to URL
+* 0.000s open: 200 OK
+* 0.000s closed: the server ended the stream
+* 0.000s 4 events, %d B, 0 reconnects, 0s
+`, len(testStream))
+	diff(t, "stderr", normalize(stderr, srv.URL), want)
+}
+
+func TestQuiet(t *testing.T) {
+	srv := streamServer(t, testStream)
+	_, _, stderr := ssecat(t, "-q", "--no-reconnect", srv.URL)
+	diff(t, "stderr", stderr, fmt.Sprintf("* 0.000s 4 events, %d B, 0 reconnects, 0s\n", len(testStream)))
+}
+
+func TestRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "{\n  \"error\": {\"message\": \"invalid API key\"}\n}\n")
+	}))
+	defer srv.Close()
+	code, stdout, stderr := ssecat(t, srv.URL)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	if stdout != "" {
+		t.Errorf("stdout: %q", stdout)
+	}
+	want := `* 0.000s connecting to URL
+* 0.000s refused: 401 Unauthorized: { "error": {"message": "invalid API key"} }
+* 0.000s 0 events, 0 B, 0 reconnects, 0s
+`
+	diff(t, "stderr", normalize(stderr, srv.URL), want)
+}
+
+func TestWrongContentType(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html>login</html>")
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, srv.URL)
+	if code != exitFailed || !strings.Contains(stderr, "refused: 200 OK but Content-Type is text/html; charset=utf-8, not text/event-stream: <html>login</html>\n") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestNoContentEndsCleanly(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, srv.URL)
+	if code != exitOK || !strings.Contains(stderr, "closed: the server answered 204 No Content: the stream is over") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// closedURL returns the URL of a port nothing listens on.
+func closedURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/events"
+	ln.Close()
+	return url
+}
+
+func TestConnectionRefused(t *testing.T) {
+	url := closedURL(t)
+	code, _, stderr := ssecat(t, "--max-retries", "1", "--retry-delay", "1ms", url)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/events")
+	want := fmt.Sprintf(`* 0.000s connecting to URL
+* 0.000s failed: connection refused (is a server running at %s?); reconnecting in Nms
+* 0.000s connecting to URL (attempt 2)
+* 0.000s failed: gave up after 2 failed attempts in a row (--max-retries 1): connection refused (is a server running at %[1]s?)
+* 0.000s 0 events, 0 B, 1 reconnect, 0s
+`, host)
+	diff(t, "stderr", normalize(stderr, url), want)
+}
+
+func TestOneShotRefusedConnection(t *testing.T) {
+	code, _, stderr := ssecat(t, "--no-reconnect", closedURL(t))
+	if code != exitFailed || !strings.Contains(stderr, "failed: connection refused") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func fastDemo() *demo.Server {
+	return &demo.Server{DropAfter: 9, Retry: time.Millisecond}
+}
+
+// runDemo runs the demo against s with args and returns exit code, stdout
+// and stderr.
+func runDemo(t *testing.T, s *demo.Server, args ...string) (int, string, string, string) {
+	t.Helper()
+	a, stdout, stderr := newTestApp("")
+	o, err := parseArgs(args, a.stdin, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var url string
+	a.ready = func(u string) { url = u }
+	code := a.runDemoWith(context.Background(), o, s)
+	return code, stdout.String(), stderr.String(), url
+}
+
+func TestDemo(t *testing.T) {
+	code, stdout, stderr, url := runDemo(t, fastDemo(), "--data-only", "--filter", "delta")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	// Every token once, in order, across the drop.
+	var text strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var d struct{ Text string }
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		text.WriteString(d.Text)
+	}
+	if text.String() != demo.Reply {
+		t.Errorf("reply:\n got %q\nwant %q", text.String(), demo.Reply)
+	}
+	n := len(demo.Tokens())
+	want := fmt.Sprintf(`* 0.000s demo: a simulated LLM reply, served at URL; the server drops the connection once, on purpose
+* 0.000s connecting to URL
+* 0.000s open: 200 OK
+* 0.000s dropped after 10 events: the connection broke off mid-stream; reconnecting in Nms
+* 0.000s connecting to URL (attempt 2) with Last-Event-ID: 9
+* 0.000s open: 200 OK
+* 0.000s closed: got the "done" event (--until)
+* 0.000s %d events, `, n+2)
+	got := normalize(stderr, url)
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", 1 reconnect, 0s\n") {
+		t.Errorf("stderr:\n%s\nwant it to start:\n%s", got, want)
+	}
+}
+
+func TestDemoJSONConnections(t *testing.T) {
+	code, stdout, stderr, _ := runDemo(t, fastDemo(), "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	evs := decodeJSON(t, stdout)
+	if len(evs) != len(demo.Tokens())+2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, ev := range evs {
+		wantConn := 1
+		if i > 9 {
+			wantConn = 2
+		}
+		if ev.Conn != wantConn {
+			t.Errorf("event %d (%s %s): conn %d, want %d", i, ev.Type, ev.ID, ev.Conn, wantConn)
+		}
+	}
+}
+
+func decodeJSON(t *testing.T, s string) []jsonEvent {
+	t.Helper()
+	var evs []jsonEvent
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var ev jsonEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("%q: %v", sc.Text(), err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func TestRecordReplay(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "demo.sse")
+	code, stdout, stderr, _ := runDemo(t, fastDemo(), "--json", "--record", file)
+	if code != exitOK {
+		t.Fatalf("demo: exit %d, stderr:\n%s", code, stderr)
+	}
+	recorded := decodeJSON(t, stdout)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), record.Header+"\n") || !strings.Contains(string(b), ` end 1 "unexpected EOF"`) {
+		t.Errorf("recording:\n%s", b)
+	}
+
+	// Replay it as the command does, all at once, and read it back.
+	a, out, errOut := newTestApp("")
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	a.ready = func(u string) { urls <- u }
+	done := make(chan int)
+	go func() { done <- a.replay(ctx, []string{"--speed", "0", file}) }()
+	var url string
+	select {
+	case url = <-urls:
+	case code := <-done:
+		t.Fatalf("replay: exit %d, stderr:\n%s", code, errOut.String())
+	}
+	code, stdout, stderr = ssecat(t, "--json", "--retry-delay", "1ms", url)
+	cancel()
+	if rc := <-done; rc != exitOK {
+		t.Errorf("replay: exit %d", rc)
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "dropped after 10 events") || !strings.Contains(stderr, "204 No Content") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	replayed := decodeJSON(t, stdout)
+	if len(replayed) != len(recorded) {
+		t.Fatalf("replayed %d events, recorded %d", len(replayed), len(recorded))
+	}
+	for i := range recorded {
+		r, p := recorded[i], replayed[i]
+		if r.Type != p.Type || r.ID != p.ID || r.Data != p.Data || r.Conn != p.Conn {
+			t.Errorf("event %d: replayed %+v, recorded %+v", i, p, r)
+		}
+	}
+	if out.String() != url+"\n" {
+		t.Errorf("replay stdout %q, want the URL", out.String())
+	}
+}
+
+func TestRawRecordingIsExact(t *testing.T) {
+	// Bytes a parser must keep exact: CR and CRLF line ends, invalid
+	// UTF-8, a BOM.
+	body := "\xef\xbb\xbfdata: a\r\rdata: \xff\xfe\r\n\r\n: c\n\n"
+	srv := streamServer(t, body)
+	file := filepath.Join(t.TempDir(), "raw.sse")
+	code, stdout, stderr := ssecat(t, "--raw", "--no-reconnect", "--record", file, srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if stdout != body {
+		t.Errorf("raw: %q, want %q", stdout, body)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	entries, err := record.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, c := range record.Conns(entries) {
+		for _, ch := range c.Chunks {
+			got.WriteString(ch.Text)
+		}
+		if c.Status != 200 || c.Header.Get("Content-Type") != "text/event-stream" || c.End != record.EndEOF {
+			t.Errorf("conn %+v", c)
+		}
+	}
+	if got.String() != body {
+		t.Errorf("recorded %q, want %q", got.String(), body)
+	}
+}
+
+func TestRequestBodyResent(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s %s auth=%s id=%s", r.Method, r.Header.Get("Content-Type"), b, r.Header.Get("Authorization"), r.Header.Get("Last-Event-ID")))
+		n := len(seen)
+		mu.Unlock()
+		if n > 2 {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "retry: 1\nid: %d\ndata: x\n\n", n)
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "req.json")
+	os.WriteFile(file, []byte(`{"prompt":"hi"}`), 0o644)
+	code, _, stderr := ssecat(t, "-d", "@"+file, "-H", "Authorization: Bearer k", "--last-event-id", "0", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := []string{
+		`POST application/json {"prompt":"hi"} auth=Bearer k id=0`,
+		`POST application/json {"prompt":"hi"} auth=Bearer k id=1`,
+		`POST application/json {"prompt":"hi"} auth=Bearer k id=2`,
+	}
+	diff(t, "requests", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	if !strings.Contains(stderr, "connecting: POST URL (attempt 2) with Last-Event-ID: 1") && !strings.Contains(normalize(stderr, srv.URL), "connecting: POST URL (attempt 2) with Last-Event-ID: 1") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+func TestDataFromStdin(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = r.Method + " " + string(b)
+		w.Header().Set("Content-Type", "text/event-stream")
+	}))
+	defer srv.Close()
+	a, _, stderr := newTestApp("from stdin")
+	if code := a.main(context.Background(), []string{"-X", "PUT", "-d", "@-", "--no-reconnect", srv.URL}); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if got != "PUT from stdin" {
+		t.Errorf("server got %q", got)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "ssecat: missing URL (try: ssecat demo)"},
+		{[]string{"example.com/events"}, `ssecat: URL "example.com/events" needs a scheme: did you mean http://example.com/events ?`},
+		{[]string{"localhost:8080/events"}, `ssecat: URL "localhost:8080/events" needs a scheme: did you mean http://localhost:8080/events ?`},
+		{[]string{"127.0.0.1:8080/events"}, `ssecat: URL "127.0.0.1:8080/events" needs a scheme: did you mean http://127.0.0.1:8080/events ?`},
+		{[]string{"/events"}, `ssecat: URL "/events" needs a scheme and a host, like http://localhost:8080/events`},
+		{[]string{"ftp://example.com/x"}, `ssecat: URL "ftp://example.com/x": scheme must be http or https, not "ftp"`},
+		{[]string{"http://"}, `ssecat: URL "http://" has no host`},
+		{[]string{"-d", "@/no/such/file", "http://x"}, "ssecat: -d @/no/such/file: cannot read /no/such/file: no such file or directory"},
+		{[]string{"-H", "Authorization Bearer x", "http://x"}, `ssecat: -H "Authorization Bearer x": want 'Name: value'`},
+		{[]string{"-H", "Bad Name: x", "http://x"}, `ssecat: -H "Bad Name: x": "Bad Name" is not a valid header name`},
+		{[]string{"--json", "--raw", "http://x"}, "ssecat: choose one output format: --json or --raw"},
+		{[]string{"-q", "-v", "http://x"}, "ssecat: -q and -v contradict each other"},
+		{[]string{"--raw", "--filter", "a", "http://x"}, "ssecat: --filter does not apply to --raw, which shows the bytes as received"},
+		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
+		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
+		{[]string{"http://a", "http://b"}, "ssecat: one URL only, got 2: http://a http://b"},
+		{[]string{"demo", "http://x"}, `ssecat: demo takes no URL (got "http://x")`},
+		{[]string{"--record", "/no/such/dir/x.sse", "http://x"}, "ssecat: --record: open /no/such/dir/x.sse: no such file or directory"},
+		{[]string{"replay"}, "ssecat: replay: missing FILE (a recording made with --record)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := ssecat(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+			first, _, _ := strings.Cut(stderr, "\n")
+			if first != tt.want {
+				t.Errorf("stderr:\n got %s\nwant %s", first, tt.want)
+			}
+		})
+	}
+}
+
+func TestReplayBadFile(t *testing.T) {
+	dir := t.TempDir()
+	notRec := filepath.Join(dir, "x.txt")
+	os.WriteFile(notRec, []byte("hello\n"), 0o644)
+	bad := filepath.Join(dir, "bad.sse")
+	os.WriteFile(bad, []byte(record.Header+"\n0.1 body 1 unquoted\n"), 0o644)
+	for file, want := range map[string]string{
+		filepath.Join(dir, "missing.sse"): "cannot read " + filepath.Join(dir, "missing.sse") + ": no such file or directory",
+		notRec:                            `line 1: not an ssecat recording`,
+		bad:                               `line 2: body: want a quoted string, got unquoted`,
+	} {
+		code, _, stderr := ssecat(t, "replay", file)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", file, code, stderr, want)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"demo", "-h"}} {
+		code, stdout, stderr := ssecat(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage:\n  ssecat [flags] URL") || stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, _ := ssecat(t, "replay", "-h")
+	if code != exitOK || !strings.HasPrefix(stdout, "Usage: ssecat replay") {
+		t.Errorf("replay -h: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// silentServer opens a stream and sends nothing until the client leaves.
+func silentServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestInterrupt(t *testing.T) {
+	srv := silentServer(t)
+	a, stdout, stderr := newTestApp("")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int)
+	go func() { done <- a.main(ctx, []string{"--data-only", srv.URL}) }()
+	// Ctrl-C once the first event is out.
+	for !strings.Contains(stderr.String(), "open: 200 OK") {
+		time.Sleep(time.Millisecond)
+	}
+	cancel(errInterrupted)
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.HasSuffix(stderr.String(), "* 0.000s closed: interrupted\n* 0.000s 1 event, 13 B, 0 reconnects, 0s\n") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if stdout.String() != "first\n" {
+		t.Errorf("stdout %q", stdout)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	srv := silentServer(t)
+	code, _, stderr := ssecat(t, "--timeout", "300ms", srv.URL)
+	if code != exitOK || !strings.Contains(stderr, "closed: --timeout 300ms reached") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	// Each response sends one event, then nothing: the idle timeout cuts
+	// it, and the event of the resumed response ends the run.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		typ := "first"
+		if r.Header.Get("Last-Event-ID") != "" {
+			typ = "resumed"
+		}
+		fmt.Fprintf(w, "event: %s\nid: 1\ndata: x\n\n", typ)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "--idle-timeout", "50ms", "--retry-delay", "1ms", "--until", "resumed", "--timeout", "10s", srv.URL)
+	if code != exitOK {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "dropped after 1 event: nothing received for 50ms (--idle-timeout); reconnecting in") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+func TestVerbose(t *testing.T) {
+	srv := streamServer(t, "data: x\n\n")
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "-H", "Authorization: Bearer sk-secret-key", "-H", "Host: example.test", srv.URL+"/path?q=1")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"> GET /path?q=1 HTTP/1.1\n",
+		"> Host: example.test\n",
+		"> Accept: text/event-stream\n",
+		"> Authorization: Bearer…\n",
+		"> User-Agent: ssecat\n",
+		"< HTTP/1.1 200 OK\n",
+		"< Content-Type: text/event-stream\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "secret") {
+		t.Errorf("stderr shows the secret:\n%s", stderr)
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/ssekit/sse/internal/record"
+)
+
+// A tap is the HTTP transport of ssecat: it numbers requests, records
+// responses with --record, and copies the bytes of accepted streams to
+// --raw's writer, as they are read.
+type tap struct {
+	base  http.RoundTripper
+	rec   *record.Writer // nil without --record
+	raw   io.Writer      // nil without --raw
+	bytes atomic.Int64   // bytes of accepted streams
+	n     atomic.Int64   // requests sent
+	// verbose, if set, is told of each request and response (-v).
+	verbose func(format string, args ...any)
+}
+
+// secretHeaders are shown masked by -v.
+var secretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "Api-Key"}
+
+func (t *tap) showHeaders(prefix string, h http.Header) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[name] {
+			for _, secret := range secretHeaders {
+				if strings.EqualFold(name, secret) && len(v) > 0 {
+					v = v[:min(len(v), 6)] + "…"
+				}
+			}
+			t.verbose("%s %s: %s", prefix, name, v)
+		}
+	}
+}
+
+func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
+	n := int(t.n.Add(1))
+	if t.rec != nil {
+		t.rec.Request(n, req)
+	}
+	if t.verbose != nil {
+		t.verbose("> %s %s %s", req.Method, req.URL.RequestURI(), req.Proto)
+		t.verbose("> Host: %s", req.Host)
+		t.showHeaders(">", req.Header)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && t.verbose != nil {
+		t.verbose("< %s %s", resp.Proto, resp.Status)
+		t.showHeaders("<", resp.Header)
+	}
+	if err != nil {
+		if t.rec != nil {
+			t.rec.Error(n, err)
+		}
+		return nil, err
+	}
+	if t.rec != nil {
+		t.rec.Response(n, resp)
+	}
+	resp.Body = &tapBody{rc: resp.Body, t: t, n: n}
+	return resp, nil
+}
+
+// accept marks resp, which the client accepted as a stream, for --raw and
+// the byte count.
+func accept(resp *http.Response) {
+	if b, ok := resp.Body.(*tapBody); ok {
+		b.accepted.Store(true)
+	}
+}
+
+type tapBody struct {
+	rc       io.ReadCloser
+	t        *tap
+	n        int
+	accepted atomic.Bool
+	ended    atomic.Bool
+}
+
+func (b *tapBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		if b.t.rec != nil {
+			b.t.rec.Body(b.n, p[:n])
+		}
+		if b.accepted.Load() {
+			b.t.bytes.Add(int64(n))
+			if b.t.raw != nil {
+				if _, werr := b.t.raw.Write(p[:n]); werr != nil && err == nil {
+					err = werr
+				}
+			}
+		}
+	}
+	if err != nil {
+		b.end(err)
+	}
+	return n, err
+}
+
+func (b *tapBody) end(err error) {
+	if !b.ended.CompareAndSwap(false, true) || b.t.rec == nil {
+		return
+	}
+	reason := record.EndEOF
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		reason = record.EndClosedByClient
+	case err != io.EOF:
+		reason = err.Error()
+	}
+	b.t.rec.End(b.n, reason)
+}
+
+func (b *tapBody) Close() error {
+	b.end(nil)
+	return b.rc.Close()
+}

@@ -1,0 +1,150 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteRead(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, "http://example.com/x")
+	tick := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w.SetClock(func() time.Time { tick = tick.Add(1000 * time.Microsecond); return tick })
+	h := http.Header{}
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Retry-After", "3")
+	h.Set("X-Other", "not kept")
+	w.Response(1, &http.Response{StatusCode: 200, Header: h})
+	body := "data: \xff\r\n\"quoted\" \\ \x00\n\n"
+	w.Body(1, []byte(body))
+	w.End(1, "unexpected EOF")
+	w.Error(2, errors.New("dial tcp: connection refused"))
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	wantTail := `0.001 response 1 200
+0.002 header 1 "Content-Type: text/event-stream"
+0.003 header 1 "Retry-After: 3"
+0.004 body 1 "data: \xff\r\n\"quoted\" \\ \x00\n\n"
+0.005 end 1 "unexpected EOF"
+0.006 error 2 "dial tcp: connection refused"
+`
+	if !strings.HasPrefix(text, Header+"\n# url: http://example.com/x\n# started: ") || !strings.HasSuffix(text, wantTail) {
+		t.Errorf("recording:\n%s\nwant it to end:\n%s", text, wantTail)
+	}
+	entries, err := Read(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := Conns(entries)
+	if len(conns) != 2 {
+		t.Fatalf("%d conns", len(conns))
+	}
+	c := conns[0]
+	if c.Status != 200 || c.Header.Get("Retry-After") != "3" || c.Header.Get("X-Other") != "" || len(c.Chunks) != 1 || c.Chunks[0].Text != body || c.End != "unexpected EOF" {
+		t.Errorf("conn 1: %+v", c)
+	}
+	if c.Chunks[0].At != 4*time.Millisecond {
+		t.Errorf("chunk at %v", c.Chunks[0].At)
+	}
+	if conns[1].Status != 0 || conns[1].Error != "dial tcp: connection refused" {
+		t.Errorf("conn 2: %+v", conns[1])
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "empty file",
+		"data: x\n":                     "line 1: not an ssecat recording",
+		Header + "\n1 body 1\n":         "line 2: want SECONDS KIND CONN ARGS",
+		Header + "\nx body 1 \"a\"\n":   `line 2: bad time "x"`,
+		Header + "\n1 body 0 \"a\"\n":   `line 2: bad connection number "0"`,
+		Header + "\n1 blob 1 \"a\"\n":   `line 2: unknown kind "blob"`,
+		Header + "\n1 response 1 OK\n":  `line 2: bad status "OK"`,
+		Header + "\n1 header 1 \"x\"\n": `line 2: header "x" has no colon`,
+	} {
+		_, err := Read(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestPlayer(t *testing.T) {
+	rec := Header + `
+# a comment
+
+0.000 response 1 200
+0.000 header 1 "Content-Type: text/event-stream"
+0.010 body 1 "data: one\n\n"
+0.020 end 1 "EOF"
+0.500 error 2 "connection refused"
+1.000 response 3 503
+1.000 header 3 "Retry-After: 1"
+1.000 body 3 "busy"
+1.000 end 3 "EOF"
+`
+	entries, err := Read(strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Player{Conns: Conns(entries)})
+	defer srv.Close()
+	get := func() (int, string, error) {
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type") + resp.Header.Get("Retry-After") + " " + string(b), err
+	}
+	for round := 0; round < 2; round++ {
+		if code, got, err := get(); code != 200 || got != "text/event-stream data: one\n\n" || err != nil {
+			t.Errorf("round %d conn 1: %d %q %v", round, code, got, err)
+		}
+		if code, got, _ := get(); code != 502 || !strings.HasSuffix(got, " ssecat replay: this request failed when recorded: connection refused\n") {
+			t.Errorf("round %d conn 2: %d %q", round, code, got)
+		}
+		if code, got, _ := get(); code != 503 || got != "1 busy" {
+			t.Errorf("round %d conn 3: %d %q", round, code, got)
+		}
+		if code, _, _ := get(); code != 204 {
+			t.Errorf("round %d end: %d", round, code)
+		}
+	}
+}
+
+func TestPlayerPick(t *testing.T) {
+	conns := []*Conn{
+		{N: 1, Request: "GET /", Status: 503},
+		{N: 2, Request: "GET /", Status: 200},
+		{N: 3, Request: "GET /", Status: 200, LastEventID: "9"},
+	}
+	p := &Player{Conns: conns}
+	steps := []struct {
+		lid  string
+		want int // index served; 3 is the 204
+	}{
+		{"", 0}, {"", 1}, {"9", 2}, {"28", 3}, // a whole replay
+		{"", 0}, {"", 1}, // a client that leaves during conn 2...
+		{"", 0},           // ...and a new one starts over
+		{"", 1}, {"9", 2}, // that leaves during conn 3
+		{"", 0}, // a new client after the end starts over
+		{"", 1}, {"9", 2}, {"28", 3},
+		{"9", 2}, // resuming mid-recording
+	}
+	for i, s := range steps {
+		got := p.take(s.lid)
+		if got != s.want {
+			t.Errorf("step %d (Last-Event-ID %q): served %d, want %d", i, s.lid, got, s.want)
+		}
+	}
+}

@@ -3,3 +3,5 @@ module github.com/ssekit/sse
 go 1.26
 
 require github.com/cenkalti/backoff/v4 v4.3.0
+
+require github.com/google/go-cmp v0.7.0

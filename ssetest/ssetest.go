@@ -285,9 +285,9 @@ func Respond(status int, body string) Step {
 // records an error and answers 412 Precondition Failed, ending the script.
 func RequireLastEventID(id string) Step {
 	return Step{name: fmt.Sprintf("RequireLastEventID(%q)", id), run: func(c *Conn) error {
-		vs, ok := c.Request.Header["Last-Event-ID"]
+		vs := c.Request.Header.Values("Last-Event-ID")
 		switch {
-		case id == "" && ok:
+		case id == "" && len(vs) > 0:
 			return fmt.Errorf("want no Last-Event-ID header, got %q", vs)
 		case id != "" && (len(vs) != 1 || vs[0] != id):
 			return fmt.Errorf("want Last-Event-ID %q, got %q", id, vs)

@@ -121,6 +121,8 @@ func (p *cutProxy) handle(c *net.TCPConn, limit int64, reset bool) {
 	if err != nil {
 		return
 	}
+	// A small window keeps the server from running far ahead of the cut.
+	up.(*net.TCPConn).SetReadBuffer(smallBuffer)
 	defer up.Close()
 	go func() {
 		io.Copy(up, c)
@@ -133,6 +135,36 @@ func (p *cutProxy) handle(c *net.TCPConn, limit int64, reset bool) {
 			c.SetLinger(0)
 		}
 	}
+}
+
+// smallBuffer is the socket buffer size of the fault tests' servers and
+// proxy: small, so that a server blocks soon after a cut rather than
+// formatting the rest of the stream into kernel buffers.
+const smallBuffer = 8 << 10
+
+// smallBufListener sets small send buffers on the connections it accepts.
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(smallBuffer)
+	}
+	return c, err
+}
+
+// newFaultServer returns a started server of h whose connections have
+// small send buffers, over HTTP/2 and TLS if h2.
+func newFaultServer(h http.Handler, h2 bool) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = smallBufListener{srv.Listener}
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	return srv
 }
 
 func (p *cutProxy) url(scheme string) string { return scheme + "://" + p.ln.Addr().String() }
@@ -168,7 +200,7 @@ const faultEvents = 10000
 
 func TestFaultsHTTP1(t *testing.T) {
 	checkLeaks(t)
-	srv := httptest.NewServer(numberedServer(faultEvents, false))
+	srv := newFaultServer(numberedServer(faultEvents, false), false)
 	defer srv.Close()
 	p := newCutProxy(t, srv.Listener.Addr().String(), 1, 20000)
 	c := &Client{HTTPClient: srv.Client(), sleep: newRecorder().sleep}
@@ -182,9 +214,7 @@ func TestFaultsHTTP1(t *testing.T) {
 
 func TestFaultsHTTP2(t *testing.T) {
 	checkLeaks(t)
-	srv := httptest.NewUnstartedServer(numberedServer(faultEvents, false))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
+	srv := newFaultServer(numberedServer(faultEvents, false), true)
 	defer srv.Close()
 	p := newCutProxy(t, srv.Listener.Addr().String(), 2, 40000)
 	hc := srv.Client()
@@ -213,15 +243,13 @@ func TestFaultsHTTP2StreamReset(t *testing.T) {
 	var mu sync.Mutex
 	var requests atomic.Int64
 	inner := numberedServer(faultEvents, false)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := newFaultServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		mu.Lock()
 		limit := rng.IntN(20000)
 		mu.Unlock()
 		inner.ServeHTTP(&cutWriter{ResponseWriter: w, left: limit}, r)
-	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
+	}), true)
 	defer srv.Close()
 	hc := srv.Client()
 	c := &Client{HTTPClient: hc, sleep: newRecorder().sleep}
@@ -258,7 +286,7 @@ func (w *cutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func TestFaultsGzip(t *testing.T) {
 	checkLeaks(t)
-	srv := httptest.NewServer(numberedServer(faultEvents, true))
+	srv := newFaultServer(numberedServer(faultEvents, true), false)
 	defer srv.Close()
 	p := newCutProxy(t, srv.Listener.Addr().String(), 4, 4000)
 	var uncompressed atomic.Int64

@@ -466,7 +466,7 @@ func (s *Stream) attemptOnce() error {
 		check = DefaultCheckResponse
 	}
 	if err := check(resp); err != nil {
-		drainAndClose(resp.Body)
+		drainAndClose(resp)
 		conn.stop()
 		if conn.idle.Load() && s.ctx.Err() == nil {
 			return fmt.Errorf("%w (%w)", conn.idleError(), err)
@@ -680,7 +680,7 @@ type ResponseError struct {
 	Status     string
 	Header     http.Header
 	// Body is the start of the response body, at most 4 KiB, such as the
-	// JSON error an API sends with a 4xx.
+	// JSON error an API sends with a 4xx: what arrived within a second.
 	Body []byte
 	// RetryAfter is the delay the server asked for with Retry-After, in
 	// seconds or as an HTTP date, or zero.
@@ -737,10 +737,18 @@ func DefaultCheckResponse(resp *http.Response) error {
 	return newResponseError(resp, nil)
 }
 
+// errorBodyTimeout bounds the wait for the body snippet of a refused
+// response, which may be a stream that sends little or nothing.
+var errorBodyTimeout = time.Second
+
 func newResponseError(resp *http.Response, err error) *ResponseError {
 	var body []byte
 	if resp.Body != nil {
+		// Closing the body unblocks a read that waits too long; what was
+		// read by then is kept.
+		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		t.Stop()
 	}
 	return &ResponseError{
 		StatusCode: resp.StatusCode,
@@ -752,8 +760,12 @@ func newResponseError(resp *http.Response, err error) *ResponseError {
 	}
 }
 
-func drainAndClose(body io.ReadCloser) {
-	// A little draining lets the connection be reused.
-	_, _ = io.CopyN(io.Discard, body, maxErrorBody)
-	body.Close()
+// drainAndClose closes the body of a refused response. A body of known,
+// small length is read to its end first, so the connection can be reused;
+// one that could go on forever is not waited for.
+func drainAndClose(resp *http.Response) {
+	if resp.ContentLength >= 0 && resp.ContentLength <= maxErrorBody {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	}
+	resp.Body.Close()
 }

@@ -1029,3 +1029,79 @@ func TestBackOffJitterOnlyAdds(t *testing.T) {
 		}
 	}
 }
+
+// countingTransport counts the response bodies it hands out and those
+// closed.
+type countingTransport struct {
+	rt             http.RoundTripper
+	mu             sync.Mutex
+	opened, closed int
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.opened++
+	t.mu.Unlock()
+	resp.Body = &countingBody{ReadCloser: resp.Body, t: t}
+	return resp, nil
+}
+
+type countingBody struct {
+	io.ReadCloser
+	t    *countingTransport
+	once sync.Once
+}
+
+func (b *countingBody) Close() error {
+	b.once.Do(func() {
+		b.t.mu.Lock()
+		b.t.closed++
+		b.t.mu.Unlock()
+	})
+	return b.ReadCloser.Close()
+}
+
+func TestBodiesClosed(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Respond(503, "busy")},
+		ssetest.Script{ssetest.Data("1"), ssetest.Drop()},
+		ssetest.Script{ssetest.Data("2")},
+		ssetest.Script{ssetest.Respond(204, "")},
+		// A second stream:
+		ssetest.Script{ssetest.Header("Content-Type", "text/html"), ssetest.Respond(200, "<html>")},
+		// A third, closed while reading:
+		ssetest.Script{ssetest.Data("3"), ssetest.Hold()},
+	)
+	ct := &countingTransport{rt: srv.Client().Transport}
+	c, _ := testClient(srv)
+	c.HTTPClient = &http.Client{Transport: ct}
+	readAll(mustConnect(t, c, "GET", srv.URL, ""))
+	readAll(mustConnect(t, c, "GET", srv.URL, ""))
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	s.Next()
+	s.Close()
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if ct.opened != 6 || ct.closed != ct.opened {
+		t.Errorf("%d bodies opened, %d closed", ct.opened, ct.closed)
+	}
+}
+
+func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
+	checkLeaks(t)
+	defer func(d time.Duration) { errorBodyTimeout = d }(errorBodyTimeout)
+	errorBodyTimeout = 50 * time.Millisecond
+	srv := ssetest.New(t, ssetest.Script{ssetest.Header("Content-Type", "text/plain"), ssetest.Data("x"), ssetest.Hold()})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	var re *ResponseError
+	if !errors.Is(s.Err(), ErrContentType) || !errors.As(s.Err(), &re) || string(re.Body) != "data: x\n\n" {
+		t.Errorf("Err = %v", s.Err())
+	}
+}

@@ -1105,3 +1105,35 @@ func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
 		t.Errorf("Err = %v", s.Err())
 	}
 }
+
+func TestHTTP2CloseAndIdle(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.NewUnstartedServer(
+		ssetest.Script{ssetest.Data("1"), ssetest.Hold()}, // cut by the idle timeout
+		ssetest.Script{ssetest.Data("2"), ssetest.Hold()}, // cut by Close
+	)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	hc := srv.Client()
+	defer hc.CloseIdleConnections()
+	c, _ := testClient(srv)
+	c.HTTPClient = hc
+	c.IdleTimeout = 50 * time.Millisecond
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	var data []string
+	for s.Next() {
+		data = append(data, s.Event().Data)
+		if len(data) == 2 {
+			s.Close()
+		}
+	}
+	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("data (-want +got):\n%s\nErr %v", diff, s.Err())
+	}
+	for _, r := range srv.Requests() {
+		if r.Proto != "HTTP/2.0" {
+			t.Errorf("request over %s", r.Proto)
+		}
+	}
+}

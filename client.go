@@ -509,11 +509,26 @@ func (s *Stream) newRequest(ctx context.Context) (*http.Request, error) {
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	if s.lastID != "" {
+		if !validHeaderValue(s.lastID) {
+			// net/http would refuse it on every attempt.
+			return nil, Permanent(fmt.Errorf("sse: last event ID %q cannot be sent in a Last-Event-ID header", s.lastID))
+		}
 		req.Header.Set("Last-Event-ID", s.lastID)
 	} else {
 		req.Header.Del("Last-Event-ID")
 	}
 	return req, nil
+}
+
+// validHeaderValue reports whether net/http sends v as a header value: it
+// has no control characters other than tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Stream) setRetry(d time.Duration) {

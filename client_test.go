@@ -1161,3 +1161,16 @@ func TestHTTP2CloseAndIdle(t *testing.T) {
 		}
 	}
 }
+
+func TestUnsendableLastEventIDEnds(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Raw("id: a\x01b\ndata: x\n\n")})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 1 {
+		t.Errorf("events %v", evs)
+	}
+	if s.Err() == nil || !strings.Contains(s.Err().Error(), "Last-Event-ID") || len(srv.Requests()) != 1 {
+		t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
+	}
+}

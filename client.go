@@ -47,21 +47,26 @@ const (
 var (
 	// ErrClosed is returned by Stream.Err after Close ended the stream.
 	ErrClosed = errors.New("sse: stream closed")
-	// ErrIdleTimeout is the error of a connection that received no bytes
-	// for the Client's IdleTimeout. It is retried by default.
+	// ErrIdleTimeout is wrapped by the error of a connection that received
+	// no bytes for the Client's IdleTimeout. It is retried by default.
 	ErrIdleTimeout = errors.New("sse: idle timeout")
 	// ErrContentType is wrapped by the ResponseError of a successful
 	// response whose content type is not text/event-stream.
 	ErrContentType = errors.New("sse: response is not text/event-stream")
+	// ErrNoContent is wrapped by the ResponseError of a 204 No Content
+	// response, the server's way to tell a client to stop reconnecting. It
+	// ends the stream; test for it with errors.Is to treat it as a normal
+	// end.
+	ErrNoContent = errors.New("sse: server answered 204 No Content (stop reconnecting)")
 	// ErrBodyNotReplayable is returned by Connect for a request with a body
 	// that cannot be sent again on reconnect (its GetBody is nil).
 	ErrBodyNotReplayable = errors.New("sse: request body cannot be re-sent on reconnect: set GetBody or Client.OneShot")
 	// ErrGaveUp is wrapped, with the error of the last attempt, when
 	// MaxRetries or MaxElapsedTime ends a stream.
 	ErrGaveUp = errors.New("sse: gave up reconnecting")
-	// errUnexpectedEOF is the error of a connection the server closed,
-	// when the stream is not one-shot.
-	errServerClosed = errors.New("sse: server closed the stream")
+	// ErrServerClosed is the error of a connection that the server ended
+	// cleanly, when the stream is not one-shot. It is retried by default.
+	ErrServerClosed = errors.New("sse: server closed the stream")
 )
 
 // A Client holds the settings for event streams. Its zero value is ready to
@@ -69,10 +74,29 @@ var (
 //
 // A Client is safe for concurrent use; do not change its fields while it
 // has streams.
+//
+// # Reconnecting
+//
+// When a connection fails, or the server ends it, the stream decides
+// whether to reconnect: an error marked with Permanent never is, one marked
+// with Retryable always is (within MaxRetries and MaxElapsedTime), and any
+// other goes to ShouldRetry (DefaultShouldRetry by default). Close, the
+// request's context, an event over MaxEventSize and a body that cannot be
+// re-sent always end the stream.
+//
+// The delay before a reconnect starts at the reconnection time (the
+// server's "retry" field, else ReconnectionTime) and doubles after each
+// attempt that delivers no event, up to MaxReconnectionTime. Up to half of
+// the delay is added as random jitter: a stream never waits less than the
+// server asked for, unless MaxReconnectionTime is smaller. A Retry-After
+// header on a refused response (429, 503) makes the delay at least that
+// long, still within MaxReconnectionTime. A connection that delivered
+// events starts the growth over.
 type Client struct {
 	// HTTPClient sends the requests; nil means http.DefaultClient. Its
 	// Timeout, if any, bounds each whole connection, so leave it zero and
-	// use IdleTimeout for long-lived streams.
+	// use IdleTimeout for long-lived streams. Redirects follow its
+	// CheckRedirect policy; every reconnect goes to the original URL.
 	HTTPClient *http.Client
 
 	// MaxEventSize is the Decoder's limit; zero means DefaultMaxEventSize.
@@ -84,55 +108,77 @@ type Client struct {
 	ReconnectionTime time.Duration
 
 	// MaxReconnectionTime caps the delay between attempts, including one
-	// set by the server; zero means DefaultMaxReconnectionTime.
+	// set by the server with "retry" or Retry-After; zero means
+	// DefaultMaxReconnectionTime.
 	MaxReconnectionTime time.Duration
 
 	// MaxRetries ends the stream after that many reconnects in a row that
-	// delivered no event; zero means no limit.
+	// delivered no event; zero means no limit. The stream's error then
+	// wraps ErrGaveUp and the last attempt's error.
 	MaxRetries int
 
-	// MaxElapsedTime ends the stream once it has been reconnecting, without
-	// delivering an event, for that long; zero means no limit.
+	// MaxElapsedTime ends the stream when the next attempt would start
+	// more than that long after the first failure of a run of attempts
+	// that delivered no event; zero means no limit. The stream's error then
+	// wraps ErrGaveUp and the last attempt's error.
 	MaxElapsedTime time.Duration
 
 	// IdleTimeout, if set, treats a connection that receives no bytes at
-	// all (comments count) for that long as dead, and reconnects.
+	// all (comments count, so a server's keep-alives keep it open) for that
+	// long, waiting for the response or reading it, as dead, and
+	// reconnects.
 	IdleTimeout time.Duration
 
-	// OneShot makes the server's end of the response the end of the stream,
-	// as in request/response streams such as LLM chat completions: nothing
-	// is retried, and a request body is sent once.
+	// OneShot makes the end of the first response the end of the stream,
+	// as in request/response streams such as LLM chat completions: a clean
+	// end of the response ends the stream with a nil Err, and a stream that
+	// has opened is never requested again. Attempts that fail before a
+	// stream opens (network errors, 429, 5xx) are still retried when the
+	// request can be re-sent. A request body without GetBody is allowed.
 	OneShot bool
 
 	// LastEventID, if set, is sent as the Last-Event-ID header of the first
-	// request, to resume a stream read earlier.
+	// request, to resume a stream read earlier. If it is empty, a
+	// Last-Event-ID header on the request passed to Connect is used.
 	LastEventID string
 
 	// PrepareRequest, if set, is called with each request before it is
 	// sent (attempt counts from 1) and may change it, for example to set a
-	// fresh Authorization header. An error from it ends the stream.
+	// fresh Authorization header. An error from it ends the stream, unless
+	// it is marked with Retryable.
 	PrepareRequest func(req *http.Request, attempt int) error
 
-	// CheckResponse, if set, replaces DefaultCheckResponse: it decides
-	// whether a response is a stream to read (nil) or an error, which
-	// ShouldRetry then classifies. Its error should not close the body.
+	// CheckResponse, if set, replaces DefaultCheckResponse, as
+	// fetch-event-source's onopen: it decides whether a response is a
+	// stream to read (nil) or not. To end the stream return an error
+	// marked with Permanent; to reconnect, one marked with Retryable; any
+	// other error goes to ShouldRetry. It must not close the body; the
+	// stream drains and closes it. It may return DefaultCheckResponse(resp)
+	// for the cases it does not handle itself.
 	CheckResponse func(resp *http.Response) error
 
 	// ShouldRetry, if set, replaces DefaultShouldRetry: it decides whether
 	// a failed attempt is retried (true) or ends the stream.
 	ShouldRetry func(err error) bool
 
-	// OnStateChange, if set, is called at each change of ReadyState.
+	// OnStateChange, if set, is called at each change of ReadyState. Calls
+	// are made one at a time and in order, from the goroutine reading the
+	// stream or from one calling Close.
 	OnStateChange func(state ReadyState)
 
-	// OnRetry, if set, is called before each wait to reconnect.
+	// OnRetry, if set, is called before each wait to reconnect, on the
+	// goroutine reading the stream.
 	OnRetry func(RetryInfo)
 
-	// OnComment, if set, is called with the text of each comment line.
+	// OnComment, if set, is called with the text of each comment line, on
+	// the goroutine reading the stream. The slice is valid only during the
+	// call.
 	OnComment func(comment []byte)
 
 	// sleep waits for d or until ctx is done; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+	// now is the clock of MaxElapsedTime; tests replace it.
+	now func() time.Time
 }
 
 // RetryInfo describes a reconnect about to happen.
@@ -151,81 +197,111 @@ func Connect(req *http.Request) (*Stream, error) {
 	return DefaultClient.Connect(req)
 }
 
-// Connect returns a Stream of the events that req's server sends. The first
+// Connect returns a Stream of the events that req's server sends. The
+// request may have any method and a body, which is sent again, from
+// GetBody, on every reconnect; Connect does not change req. The first
 // request is sent on the first call to Next. The request's context ends the
-// stream when it is done. Connect fails only when req cannot be used: it is
-// nil, or it has a body that cannot be re-sent on reconnect.
+// stream when it is done.
+//
+// Connect fails only when req cannot be used: it is nil, or it has a body
+// that cannot be re-sent (ErrBodyNotReplayable), unless the Client is
+// OneShot.
 func (c *Client) Connect(req *http.Request) (*Stream, error) {
 	if req == nil || req.URL == nil {
 		return nil, errors.New("sse: Connect needs a request with a URL")
 	}
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil && !c.OneShot {
+	if hasBody(req) && req.GetBody == nil && !c.OneShot {
 		return nil, ErrBodyNotReplayable
 	}
-	ctx, cancel := context.WithCancel(req.Context())
+	ctx, cancel := context.WithCancelCause(req.Context())
 	s := &Stream{
 		c:      c,
 		req:    req,
 		ctx:    ctx,
 		cancel: cancel,
 		lastID: c.LastEventID,
-		bo:     newBackOff(),
+		sleep:  c.sleep,
+		now:    c.now,
 	}
+	if s.lastID == "" {
+		s.lastID = req.Header.Get("Last-Event-ID")
+	}
+	if s.sleep == nil {
+		s.sleep = sleepContext
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.bo.init()
 	s.dec.MaxEventSize = c.MaxEventSize
 	s.dec.OnComment = c.OnComment
 	s.dec.OnRetry = s.setRetry
 	return s, nil
 }
 
+func hasBody(req *http.Request) bool {
+	return req.Body != nil && req.Body != http.NoBody
+}
+
 // A Stream is a server-sent event stream that reconnects as EventSource
 // does. Like a Decoder, it is read with Next and Event (or Type, Data and
-// ID), or with the All iterator, on one goroutine; Close and State may be
+// ID), or with the All iterator, on one goroutine. Close and State may be
 // called from any goroutine.
+//
+// A Stream starts no goroutine of its own: all the work is done in Next.
+// Close it, or read it to its end, to release its connection.
 type Stream struct {
 	c      *Client
 	req    *http.Request
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx    context.Context // ends with Close, the request's context, or the stream
+	cancel context.CancelCauseFunc
+	sleep  func(ctx context.Context, d time.Duration) error
+	now    func() time.Time
 
-	dec     Decoder
-	state   atomic.Int32
-	closed  atomic.Bool
-	mu      sync.Mutex // guards body against Close
-	body    io.ReadCloser
-	conn    *connection
-	attempt int  // attempts made
-	started bool // the first request has been made
-	err     error
-	done    bool
-
+	// Owned by the goroutine that reads the stream.
+	dec       Decoder
+	conn      *connection // the connection being read, or nil
+	resp      *http.Response
+	attempt   int  // attempts made
+	opened    bool // a response has been accepted
+	delivered bool // conn has delivered an event
+	done      bool
+	err       error
 	lastID    string
 	retry     time.Duration // set by the server; zero until then
-	bo        *backOff
+	bo        backOff
 	failingAt time.Time // when the current run of failed attempts began
 	failures  int       // failed attempts in a row
+
+	state  atomic.Int32
+	closed atomic.Bool
+
+	mu        sync.Mutex    // guards the fields below
+	body      io.ReadCloser // the body being read, for Close
+	pending   []ReadyState  // state changes not yet told to OnStateChange
+	notifying bool          // a goroutine is calling OnStateChange
 }
 
 // Next advances to the next event, connecting and reconnecting as needed.
 // It returns false when the stream has ended; Err tells why.
 func (s *Stream) Next() bool {
 	for !s.done {
-		if s.closed.Load() {
-			s.finish(ErrClosed)
+		select {
+		case <-s.ctx.Done():
+			s.finish(s.ctxError())
 			return false
+		default:
 		}
-		if s.body == nil {
+		if s.conn == nil {
 			if !s.connect() {
 				return false
 			}
 		}
 		if s.dec.Next() {
-			s.failures = 0
-			s.bo.reset()
+			s.delivered = true
 			return true
 		}
-		err := s.readError(s.dec.Err())
-		s.lastID = s.dec.LastEventID()
-		s.closeBody()
+		err := s.endConnection(s.dec.Err())
 		if err == nil {
 			s.finish(nil)
 			return false
@@ -237,25 +313,39 @@ func (s *Stream) Next() bool {
 	return false
 }
 
-// readError classifies how reading a response ended; nil means the stream
-// is over without error.
-func (s *Stream) readError(err error) error {
+// ctxError is the error of a stream whose context is done: ErrClosed after
+// Close, else the request context's error with its cause.
+func (s *Stream) ctxError() error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	if s.conn != nil && s.conn.idle.Load() {
-		return ErrIdleTimeout
+	err := s.ctx.Err()
+	if cause := context.Cause(s.ctx); cause != nil && cause != err {
+		return fmt.Errorf("%w: %w", err, cause)
 	}
-	if ctxErr := s.ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	if err == nil {
+	return err
+}
+
+// endConnection closes the connection being read, which ended with err,
+// and classifies how it ended; nil means the stream is over without error.
+func (s *Stream) endConnection(err error) error {
+	conn := s.conn
+	s.lastID = s.dec.LastEventID()
+	s.closeConn()
+	switch {
+	case s.ctx.Err() != nil:
+		return s.ctxError()
+	case conn.idle.Load():
+		return conn.idleError()
+	case err == nil:
 		if s.c.OneShot {
 			return nil
 		}
-		return errServerClosed
+		return ErrServerClosed
+	case errors.Is(err, ErrEventTooLarge):
+		return err
 	}
-	return err
+	return fmt.Errorf("sse: reading the stream: %w", err)
 }
 
 // connect makes attempts until one gives a stream to read, or the stream
@@ -275,56 +365,63 @@ func (s *Stream) connect() bool {
 // retryAfter decides whether err is retried; if so it waits the delay
 // before the next attempt and reports true, else it ends the stream.
 func (s *Stream) retryAfter(err error) bool {
-	if s.closed.Load() {
-		err = ErrClosed
+	if s.ctx.Err() != nil {
+		err = s.ctxError()
 	}
-	if ctxErr := s.ctx.Err(); ctxErr != nil && !errors.Is(err, ErrClosed) {
-		err = ctxErr
+	if s.delivered {
+		// The connection that just ended delivered events: start over.
+		s.delivered = false
+		s.failures = 0
+		s.bo.reset()
 	}
 	if !s.retryable(err) {
 		s.finish(err)
 		return false
 	}
-	now := time.Now()
+	now := s.now()
 	if s.failures == 0 {
 		s.failingAt = now
 	}
 	s.failures++
 	if s.c.MaxRetries > 0 && s.failures > s.c.MaxRetries {
-		s.finish(fmt.Errorf("%w after %d attempts: %w", ErrGaveUp, s.failures, err))
+		s.finish(fmt.Errorf("%w after %d failed attempts: %w", ErrGaveUp, s.failures, err))
 		return false
 	}
-	if s.c.MaxElapsedTime > 0 && now.Sub(s.failingAt) >= s.c.MaxElapsedTime {
-		s.finish(fmt.Errorf("%w after %v: %w", ErrGaveUp, now.Sub(s.failingAt).Round(time.Millisecond), err))
-		return false
-	}
-	delay := s.bo.next(s.reconnectionTime(), s.maxDelay())
+	limit := s.maxDelay()
+	delay := s.bo.next(s.reconnectionTime(), limit)
 	if ra := retryAfterHint(err); ra > delay {
-		delay = min(ra, s.maxDelay())
+		delay = min(ra, limit)
+	}
+	if s.c.MaxElapsedTime > 0 && now.Sub(s.failingAt)+delay > s.c.MaxElapsedTime {
+		s.finish(fmt.Errorf("%w after %v: %w", ErrGaveUp, now.Sub(s.failingAt), err))
+		return false
 	}
 	s.setState(Connecting)
 	if s.c.OnRetry != nil {
 		s.c.OnRetry(RetryInfo{Attempt: s.attempt + 1, Delay: delay, Err: err})
 	}
-	sleep := s.c.sleep
-	if sleep == nil {
-		sleep = sleepContext
-	}
-	if werr := sleep(s.ctx, delay); werr != nil {
-		if s.closed.Load() {
-			werr = ErrClosed
-		}
-		s.finish(werr)
+	if s.sleep(s.ctx, delay) != nil || s.ctx.Err() != nil {
+		s.finish(s.ctxError())
 		return false
 	}
 	return true
 }
 
 func (s *Stream) retryable(err error) bool {
-	if s.c.OneShot || errors.Is(err, ErrClosed) || s.ctx.Err() != nil {
+	var pe *permanentError
+	var re *retryableError
+	switch {
+	case s.ctx.Err() != nil, errors.Is(err, ErrClosed), errors.Is(err, ErrEventTooLarge),
+		errors.Is(err, ErrBodyNotReplayable), errors.As(err, &pe):
 		return false
-	}
-	if s.c.ShouldRetry != nil {
+	case s.c.OneShot && s.opened:
+		return false
+	case hasBody(s.req) && s.req.GetBody == nil:
+		// A one-shot stream whose body cannot be sent again.
+		return false
+	case errors.As(err, &re):
+		return true
+	case s.c.ShouldRetry != nil:
 		return s.c.ShouldRetry(err)
 	}
 	return DefaultShouldRetry(err)
@@ -335,16 +432,21 @@ func (s *Stream) retryable(err error) bool {
 func (s *Stream) attemptOnce() error {
 	s.attempt++
 	s.setState(Connecting)
-	req, err := s.newRequest()
+	conn := newConnection(s.ctx, s.c.IdleTimeout)
+	req, err := s.newRequest(conn.ctx)
 	if err != nil {
+		conn.stop()
 		return err
 	}
-	conn := newConnection(s.ctx, s.c.IdleTimeout)
-	req = req.WithContext(conn.ctx)
 	if s.c.PrepareRequest != nil {
 		if err := s.c.PrepareRequest(req, s.attempt); err != nil {
 			conn.stop()
-			return &permanentError{err}
+			err = fmt.Errorf("sse: PrepareRequest: %w", err)
+			var re *retryableError
+			if !errors.As(err, &re) {
+				err = Permanent(err)
+			}
+			return err
 		}
 	}
 	hc := s.c.HTTPClient
@@ -355,7 +457,7 @@ func (s *Stream) attemptOnce() error {
 	if err != nil {
 		conn.stop()
 		if conn.idle.Load() {
-			return ErrIdleTimeout
+			return conn.idleError()
 		}
 		return err
 	}
@@ -364,8 +466,11 @@ func (s *Stream) attemptOnce() error {
 		check = DefaultCheckResponse
 	}
 	if err := check(resp); err != nil {
-		drainAndClose(resp.Body)
+		drainAndClose(resp)
 		conn.stop()
+		if conn.idle.Load() && s.ctx.Err() == nil {
+			return fmt.Errorf("%w (%w)", conn.idleError(), err)
+		}
 		return err
 	}
 	conn.body = resp.Body
@@ -377,8 +482,11 @@ func (s *Stream) attemptOnce() error {
 		return ErrClosed
 	}
 	s.body = resp.Body
-	s.conn = conn
 	s.mu.Unlock()
+	s.conn = conn
+	s.resp = resp
+	s.opened = true
+	s.delivered = false
 	s.dec.Reset(conn)
 	s.dec.seedLastEventID(s.lastID)
 	s.setState(Open)
@@ -386,27 +494,41 @@ func (s *Stream) attemptOnce() error {
 }
 
 // newRequest makes the request of the next attempt from the caller's.
-func (s *Stream) newRequest() (*http.Request, error) {
-	req := s.req.Clone(s.ctx)
-	if s.started && s.req.Body != nil && s.req.Body != http.NoBody {
+func (s *Stream) newRequest(ctx context.Context) (*http.Request, error) {
+	req := s.req.Clone(ctx)
+	if s.attempt > 1 && hasBody(s.req) {
 		if s.req.GetBody == nil {
-			return nil, &permanentError{ErrBodyNotReplayable}
+			return nil, ErrBodyNotReplayable
 		}
 		body, err := s.req.GetBody()
 		if err != nil {
-			return nil, &permanentError{fmt.Errorf("sse: re-creating the request body: %w", err)}
+			return nil, Permanent(fmt.Errorf("sse: re-creating the request body: %w", err))
 		}
 		req.Body = body
 	}
-	s.started = true
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	if s.lastID != "" {
+		if !validHeaderValue(s.lastID) {
+			// net/http would refuse it on every attempt.
+			return nil, Permanent(fmt.Errorf("sse: last event ID %q cannot be sent in a Last-Event-ID header", s.lastID))
+		}
 		req.Header.Set("Last-Event-ID", s.lastID)
 	} else {
 		req.Header.Del("Last-Event-ID")
 	}
 	return req, nil
+}
+
+// validHeaderValue reports whether net/http sends v as a header value: it
+// has no control characters other than tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Stream) setRetry(d time.Duration) {
@@ -431,45 +553,69 @@ func (s *Stream) maxDelay() time.Duration {
 }
 
 // setState moves the stream to st and tells the observer. Closed is final.
+// Observer calls are made one at a time and in the order of the changes:
+// a goroutine that changes the state while another is telling the
+// observer leaves the call to it.
 func (s *Stream) setState(st ReadyState) {
-	for {
-		old := ReadyState(s.state.Load())
-		if old == st || old == Closed {
-			return
-		}
-		if s.state.CompareAndSwap(int32(old), int32(st)) {
-			break
-		}
+	s.mu.Lock()
+	old := ReadyState(s.state.Load())
+	if old == st || old == Closed {
+		s.mu.Unlock()
+		return
 	}
-	if s.c.OnStateChange != nil {
-		s.c.OnStateChange(st)
+	s.state.Store(int32(st))
+	if s.c.OnStateChange == nil {
+		s.mu.Unlock()
+		return
 	}
+	s.pending = append(s.pending, st)
+	if s.notifying {
+		s.mu.Unlock()
+		return
+	}
+	s.notifying = true
+	for len(s.pending) > 0 {
+		next := s.pending[0]
+		s.pending = append(s.pending[:0], s.pending[1:]...)
+		s.mu.Unlock()
+		s.c.OnStateChange(next)
+		s.mu.Lock()
+	}
+	s.notifying = false
+	s.mu.Unlock()
 }
 
 // finish ends the stream with err (nil for a clean end).
 func (s *Stream) finish(err error) {
 	s.err = err
 	s.done = true
-	s.closeBody()
-	s.cancel()
+	s.closeConn()
+	s.cancel(ErrClosed)
 	s.setState(Closed)
 }
 
-func (s *Stream) closeBody() {
+// closeConn closes the connection being read, if any.
+func (s *Stream) closeConn() {
+	if s.conn == nil {
+		return
+	}
 	s.mu.Lock()
-	body, conn := s.body, s.conn
-	s.body, s.conn = nil, nil
+	body := s.body
+	s.body = nil
 	s.mu.Unlock()
 	if body != nil {
 		body.Close()
 	}
-	if conn != nil {
-		conn.stop()
-	}
+	s.conn.stop()
+	s.conn = nil
 }
 
-// Err returns the error that ended the stream, or nil if it ended cleanly
-// (a one-shot stream's end of response).
+// Err returns the error that ended the stream, or nil while it goes on and
+// when it ended cleanly (the end of a one-shot stream's response). It is
+// ErrClosed after Close, the context's error (with its cause) when the
+// request's context ended it, and otherwise the error of the last attempt:
+// a *ResponseError for a refused response (one that wraps ErrNoContent for
+// a 204), an error wrapping ErrEventTooLarge, ErrGaveUp, and so on.
 func (s *Stream) Err() error { return s.err }
 
 // Event returns the current event.
@@ -485,13 +631,19 @@ func (s *Stream) Data() []byte { return s.dec.Data() }
 func (s *Stream) ID() []byte { return s.dec.ID() }
 
 // LastEventID returns the last event ID, which is sent as the
-// Last-Event-ID header on reconnect.
+// Last-Event-ID header on reconnect. Call it on the goroutine that reads
+// the stream.
 func (s *Stream) LastEventID() string {
-	if s.body != nil {
+	if s.conn != nil {
 		return s.dec.LastEventID()
 	}
 	return s.lastID
 }
+
+// Response returns the response being read, or the last one read, or nil
+// before a stream has opened: its status and headers, not its body, which
+// belongs to the stream. Call it on the goroutine that reads the stream.
+func (s *Stream) Response() *http.Response { return s.resp }
 
 // State returns the stream's ReadyState. It is safe to call from any
 // goroutine.
@@ -515,30 +667,41 @@ func (s *Stream) All() iter.Seq2[Event, error] {
 
 // Close ends the stream and releases its connection. It may be called from
 // any goroutine, also while Next is blocked, which then returns false with
-// Err reporting ErrClosed. Close is idempotent and returns nil.
+// Err reporting ErrClosed; once Close returns, State is Closed and Next
+// returns no more events. Close after the stream has ended leaves Err as it
+// was. Close is idempotent and returns nil.
 func (s *Stream) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.cancel()
-	s.closeBody()
+	// Cancelling the context unblocks a request, a read or a wait in
+	// progress; closing the body covers transports that do not watch it.
+	s.cancel(ErrClosed)
+	s.mu.Lock()
+	body := s.body
+	s.mu.Unlock()
+	if body != nil {
+		body.Close()
+	}
 	s.setState(Closed)
 	return nil
 }
 
-// A ResponseError is a response that the stream did not accept: a status
-// other than 200, or a 200 that is not text/event-stream.
+// A ResponseError is a response that the stream did not accept: with the
+// default CheckResponse, a status other than 2xx, a 204, or a 2xx that is
+// not text/event-stream.
 type ResponseError struct {
 	StatusCode int
 	Status     string
 	Header     http.Header
 	// Body is the start of the response body, at most 4 KiB, such as the
-	// JSON error an API sends with a 4xx.
+	// JSON error an API sends with a 4xx: what arrived within a second.
 	Body []byte
-	// RetryAfter is the delay the server asked for with Retry-After, or
-	// zero.
+	// RetryAfter is the delay the server asked for with Retry-After, in
+	// seconds or as an HTTP date, or zero.
 	RetryAfter time.Duration
-	// Err is ErrContentType for a 2xx of the wrong type, else nil.
+	// Err is ErrContentType for a 2xx of the wrong type, ErrNoContent for
+	// a 204, else nil.
 	Err error
 }
 
@@ -546,9 +709,18 @@ const maxErrorBody = 4 << 10
 
 func (e *ResponseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sse: server answered %s", e.Status)
-	if e.Err != nil {
+	status := e.Status
+	if status == "" {
+		status = fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	fmt.Fprintf(&b, "sse: server answered %s", status)
+	switch {
+	case e.Err == ErrContentType:
 		fmt.Fprintf(&b, " with content type %q (want text/event-stream)", e.Header.Get("Content-Type"))
+	case e.Err == ErrNoContent:
+		b.WriteString(" (stop reconnecting)")
+	case e.Err != nil:
+		fmt.Fprintf(&b, " (%v)", e.Err)
 	}
 	if len(e.Body) > 0 {
 		body := strings.TrimSpace(string(e.Body))
@@ -562,11 +734,15 @@ func (e *ResponseError) Error() string {
 
 func (e *ResponseError) Unwrap() error { return e.Err }
 
-// DefaultCheckResponse accepts a 200 response whose content type is
-// text/event-stream (parameters and case ignored); any other response is a
-// *ResponseError.
+// DefaultCheckResponse accepts a 2xx response, other than 204, whose
+// content type is text/event-stream (parameters and case ignored). Any
+// other response is a *ResponseError: one that wraps ErrNoContent for a
+// 204, ErrContentType for another 2xx.
 func DefaultCheckResponse(resp *http.Response) error {
-	if resp.StatusCode == http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusNoContent:
+		return newResponseError(resp, ErrNoContent)
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if err == nil && mt == "text/event-stream" {
 			return nil
@@ -576,8 +752,19 @@ func DefaultCheckResponse(resp *http.Response) error {
 	return newResponseError(resp, nil)
 }
 
+// errorBodyTimeout bounds the wait for the body snippet of a refused
+// response, which may be a stream that sends little or nothing.
+var errorBodyTimeout = time.Second
+
 func newResponseError(resp *http.Response, err error) *ResponseError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body []byte
+	if resp.Body != nil {
+		// Closing the body unblocks a read that waits too long; what was
+		// read by then is kept.
+		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		t.Stop()
+	}
 	return &ResponseError{
 		StatusCode: resp.StatusCode,
 		Status:     resp.Status,
@@ -588,8 +775,12 @@ func newResponseError(resp *http.Response, err error) *ResponseError {
 	}
 }
 
-func drainAndClose(body io.ReadCloser) {
-	// A little draining lets the connection be reused.
-	_, _ = io.CopyN(io.Discard, body, maxErrorBody)
-	body.Close()
+// drainAndClose closes the body of a refused response. A body of known,
+// small length is read to its end first, so the connection can be reused;
+// one that could go on forever is not waited for.
+func drainAndClose(resp *http.Response) {
+	if resp.ContentLength >= 0 && resp.ContentLength <= maxErrorBody {
+		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	}
+	resp.Body.Close()
 }

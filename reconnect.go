@@ -3,6 +3,7 @@ package sse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -14,22 +15,30 @@ import (
 )
 
 // DefaultShouldRetry is the classification a Client uses unless its
-// ShouldRetry is set. It retries network errors, a connection the server
-// closed or reset, an idle timeout, and responses 408, 429 and 5xx. It ends
-// the stream on any other response (204, the server's "stop", other 4xx, a
-// 2xx that is not text/event-stream), on an event over MaxEventSize (it
-// would only be sent again), on a PrepareRequest error, and when the
-// request's context is done.
+// ShouldRetry is set. It retries network errors (timeouts included), a
+// connection the server closed or reset (ErrServerClosed, a read error), an
+// idle timeout, and responses 408, 429 and 5xx. It ends the stream on any
+// other response (204, other 4xx, a 2xx that is not text/event-stream), on
+// an event over MaxEventSize, on ErrClosed, ErrBodyNotReplayable and
+// context.Canceled, and on errors marked with Permanent. Errors marked with
+// Retryable are retried.
+//
+// A Stream asks only about errors that can be retried at all: it ends
+// without asking after Close, when the request's context is done, and on
+// an event over MaxEventSize.
 func DefaultShouldRetry(err error) bool {
 	var re *ResponseError
 	var pe *permanentError
+	var rt *retryableError
 	switch {
 	case err == nil:
 		return false
 	case errors.As(err, &pe):
 		return false
+	case errors.As(err, &rt):
+		return true
 	case errors.Is(err, ErrClosed), errors.Is(err, ErrEventTooLarge),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, ErrBodyNotReplayable), errors.Is(err, context.Canceled):
 		return false
 	case errors.As(err, &re):
 		switch {
@@ -43,12 +52,37 @@ func DefaultShouldRetry(err error) bool {
 	return true
 }
 
-// permanentError marks an error of the client's own making that no retry
-// can mend.
+// Permanent marks err as final: a stream that meets it ends, whatever
+// ShouldRetry says. A CheckResponse or PrepareRequest returns it to end
+// the stream. The result wraps err, and Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// Retryable marks err as worth a reconnect, whatever ShouldRetry says;
+// MaxRetries and MaxElapsedTime still apply. A CheckResponse returns it to
+// ask for a reconnect (a 401 after which PrepareRequest refreshes a token,
+// say); a PrepareRequest, to have its error retried. The result wraps err,
+// and Retryable(nil) is nil.
+func Retryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &retryableError{err}
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
+
+type retryableError struct{ err error }
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
 
 // retryAfterHint returns the delay a refused response asked for.
 func retryAfterHint(err error) time.Duration {
@@ -80,39 +114,45 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // reconnection time. Its jitter only ever adds, so a server's "retry" is
 // always waited in full, as the spec asks.
 type backOff struct {
-	exp  *backoff.ExponentialBackOff
+	exp  backoff.ExponentialBackOff
 	base time.Duration // the reconnection time exp was set up with
+	set  bool
 	rand func() float64
 }
 
 // jitterFraction is the largest share of a delay added as jitter.
 const jitterFraction = 0.5
 
-func newBackOff() *backOff {
-	return &backOff{rand: rand.Float64}
+func (b *backOff) init() {
+	b.rand = rand.Float64
 }
 
-// next returns the delay before the next attempt.
+// next returns the delay before the next attempt: at least min(base,
+// limit), at most limit.
 func (b *backOff) next(base, limit time.Duration) time.Duration {
-	if b.exp == nil || b.base != base || b.exp.MaxInterval != limit {
-		b.exp = backoff.NewExponentialBackOff()
-		b.exp.InitialInterval = base
-		b.exp.RandomizationFactor = 0
-		b.exp.Multiplier = 2
-		b.exp.MaxInterval = limit
-		b.exp.MaxElapsedTime = 0
+	if !b.set || b.base != base || b.exp.MaxInterval != limit {
+		b.exp = backoff.ExponentialBackOff{
+			InitialInterval:     base,
+			RandomizationFactor: 0,
+			Multiplier:          2,
+			MaxInterval:         limit,
+			MaxElapsedTime:      0,
+			Stop:                backoff.Stop,
+			Clock:               backoff.SystemClock,
+		}
 		b.exp.Reset()
 		b.base = base
+		b.set = true
 	}
-	// NextBackOff never returns less than base, nor more than limit, so
-	// the result is at least min(base, limit).
+	// With no randomization NextBackOff never returns less than base,
+	// nor more than max(base, limit).
 	d := b.exp.NextBackOff()
 	return min(d+time.Duration(b.rand()*jitterFraction*float64(d)), limit)
 }
 
 // reset starts the growth again, after a connection that delivered events.
 func (b *backOff) reset() {
-	if b.exp != nil {
+	if b.set {
 		b.exp.Reset()
 	}
 }
@@ -129,8 +169,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 }
 
 // A connection is one attempt's context and response body. With an idle
-// timeout, a body that yields no bytes for that long is cut by cancelling
-// the context, which unblocks the read in progress.
+// timeout, an attempt that receives no bytes for that long is cut by
+// cancelling its context, which unblocks the request or read in progress.
 type connection struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -152,13 +192,17 @@ func newConnection(parent context.Context, idle time.Duration) *connection {
 	return c
 }
 
+func (c *connection) idleError() error {
+	return fmt.Errorf("%w: no bytes received for %v", ErrIdleTimeout, c.limit)
+}
+
 func (c *connection) Read(p []byte) (int, error) {
 	n, err := c.body.Read(p)
 	if n > 0 && c.timer != nil {
 		c.timer.Reset(c.limit)
 	}
 	if err != nil && c.idle.Load() {
-		err = ErrIdleTimeout
+		err = c.idleError()
 	}
 	return n, err
 }

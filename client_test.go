@@ -1,0 +1,1176 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ssekit/sse/ssetest"
+)
+
+func TestStreamReadsEvents(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{
+		ssetest.Send(ssetest.Event{Type: "greeting", Data: "hello\nworld", ID: "1"}),
+		ssetest.Comment(" keep-alive"),
+		ssetest.Data("no id"),
+	})
+	c, _ := testClient(srv)
+	var comments []string
+	c.OnComment = func(b []byte) { comments = append(comments, string(b)) }
+	c.OneShot = true
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if got := s.State(); got != Connecting {
+		t.Errorf("State before Next = %v, want connecting", got)
+	}
+	if !s.Next() {
+		t.Fatalf("Next = false, Err = %v", s.Err())
+	}
+	if s.State() != Open {
+		t.Errorf("State = %v, want open", s.State())
+	}
+	if got := string(s.Data()); got != "hello\nworld" {
+		t.Errorf("Data = %q", got)
+	}
+	if got := s.Response().Header.Get("Content-Type"); got != "text/event-stream" {
+		t.Errorf("Response().Header Content-Type = %q", got)
+	}
+	want := []Event{{Type: "greeting", Data: "hello\nworld", ID: "1"}}
+	if diff := cmp.Diff(want, []Event{s.Event()}); diff != "" {
+		t.Errorf("first event (-want +got):\n%s", diff)
+	}
+	rest := readAll(s)
+	if diff := cmp.Diff([]Event{{Type: "message", Data: "no id", ID: "1"}}, rest); diff != "" {
+		t.Errorf("rest (-want +got):\n%s", diff)
+	}
+	if s.Err() != nil {
+		t.Errorf("one-shot Err = %v, want nil", s.Err())
+	}
+	if s.State() != Closed {
+		t.Errorf("State = %v, want closed", s.State())
+	}
+	if diff := cmp.Diff([]string{" keep-alive"}, comments); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+	if s.LastEventID() != "1" {
+		t.Errorf("LastEventID = %q", s.LastEventID())
+	}
+}
+
+func TestReadyStateString(t *testing.T) {
+	for st, want := range map[ReadyState]string{Connecting: "connecting", Open: "open", Closed: "closed", 7: "ReadyState(7)"} {
+		if st.String() != want {
+			t.Errorf("%d.String() = %q, want %q", st, st.String(), want)
+		}
+	}
+}
+
+func TestHeadersOnEachAttempt(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.RequireLastEventID(""), ssetest.Send(ssetest.Event{ID: "a", Data: "1"}), ssetest.Raw("id: b\ndata: unfinished\n")},
+		ssetest.Script{ssetest.RequireLastEventID("a"), ssetest.Send(ssetest.Event{ID: "b", Data: "2"})},
+		ssetest.Script{ssetest.RequireLastEventID("b"), ssetest.Raw("id\n\n"), ssetest.Data("3")},
+		ssetest.Script{ssetest.RequireLastEventID(""), ssetest.Data("4")},
+	)
+	c, _ := testClient(srv)
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("X-Custom", "kept")
+	s, err := c.Connect(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []string
+	for s.Next() {
+		ids = append(ids, s.Event().ID)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "", ""}, ids); diff != "" {
+		t.Errorf("IDs (-want +got):\n%s", diff)
+	}
+	if !errors.Is(s.Err(), ErrNoContent) {
+		t.Errorf("Err = %v, want ErrNoContent (the server's 5th answer)", s.Err())
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 5 {
+		t.Fatalf("%d requests, want 5", len(reqs))
+	}
+	for i, r := range reqs {
+		for k, v := range map[string]string{"Accept": "text/event-stream", "Cache-Control": "no-cache", "X-Custom": "kept"} {
+			if got := r.Header.Get(k); got != v {
+				t.Errorf("request %d: %s = %q, want %q", i+1, k, got, v)
+			}
+		}
+	}
+	if len(req.Header) != 1 {
+		t.Errorf("Connect changed the caller's request headers: %v", req.Header)
+	}
+}
+
+func TestInitialLastEventID(t *testing.T) {
+	checkLeaks(t)
+	t.Run("Client", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.RequireLastEventID("41"), ssetest.Send(ssetest.Event{ID: "42", Data: "x"})})
+		c, _ := testClient(srv)
+		c.LastEventID = "41"
+		c.OneShot = true
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
+			t.Fatalf("events %v, Err %v", evs, s.Err())
+		}
+	})
+	t.Run("RequestHeader", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.RequireLastEventID("7"), ssetest.Data("x")})
+		c, _ := testClient(srv)
+		c.OneShot = true
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header.Set("Last-Event-ID", "7")
+		s, _ := c.Connect(req)
+		defer s.Close()
+		// Events without an id carry the seeded last event ID.
+		if evs := readAll(s); len(evs) != 1 || evs[0].ID != "7" || s.Err() != nil {
+			t.Fatalf("events %v, Err %v", evs, s.Err())
+		}
+	})
+}
+
+func TestBodyResentOnReconnect(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Data("1"), ssetest.Drop()},
+		ssetest.Script{ssetest.Respond(503, "busy")},
+		ssetest.Script{ssetest.Data("2")},
+	)
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "POST", srv.URL, `{"q":"hi"}`)
+	if evs := readAll(s); len(evs) != 2 {
+		t.Errorf("got %d events, want 2", len(evs))
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 4 {
+		t.Fatalf("%d requests, want 4", len(reqs))
+	}
+	for i, r := range reqs {
+		if r.Method != "POST" || string(r.Body) != `{"q":"hi"}` {
+			t.Errorf("request %d: %s with body %q", i+1, r.Method, r.Body)
+		}
+	}
+}
+
+func TestBodyNotReplayable(t *testing.T) {
+	req, _ := http.NewRequest("POST", "http://127.0.0.1:1/", io.NopCloser(strings.NewReader("x")))
+	if _, err := (&Client{}).Connect(req); !errors.Is(err, ErrBodyNotReplayable) {
+		t.Errorf("Connect = %v, want ErrBodyNotReplayable", err)
+	}
+	s, err := (&Client{OneShot: true}).Connect(req)
+	if err != nil {
+		t.Errorf("one-shot Connect = %v", err)
+	} else {
+		s.Close()
+	}
+	if _, err := (&Client{}).Connect(nil); err == nil {
+		t.Error("Connect(nil) succeeded")
+	}
+}
+
+func TestOneShot(t *testing.T) {
+	checkLeaks(t)
+	t.Run("BodyWithoutGetBody", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Drop()})
+		c, _ := testClient(srv)
+		c.OneShot = true
+		req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("prompt")))
+		s, err := c.Connect(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if evs := readAll(s); len(evs) != 1 {
+			t.Errorf("%d events", len(evs))
+		}
+		if s.Err() == nil || errors.Is(s.Err(), ErrGaveUp) {
+			t.Errorf("Err = %v, want the read error", s.Err())
+		}
+		if n := len(srv.Requests()); n != 1 || string(srv.Requests()[0].Body) != "prompt" {
+			t.Errorf("%d requests: %v", n, srv.Requests())
+		}
+	})
+	t.Run("RetriedBeforeOpen", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Header("Retry-After", "1"), ssetest.Respond(429, "slow down")},
+			ssetest.Script{ssetest.Data("answer")},
+		)
+		c, rec := testClient(srv)
+		c.OneShot = true
+		s := mustConnect(t, c, "POST", srv.URL, "prompt")
+		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
+			t.Errorf("events %v, Err %v", evs, s.Err())
+		}
+		if d := rec.Delays(); len(d) != 1 || d[0] != time.Second {
+			t.Errorf("delays %v, want [1s] from Retry-After", d)
+		}
+	})
+	t.Run("NotRetriedWithoutGetBody", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "down")})
+		c, _ := testClient(srv)
+		c.OneShot = true
+		req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("prompt")))
+		s, _ := c.Connect(req)
+		defer s.Close()
+		readAll(s)
+		var re *ResponseError
+		if !errors.As(s.Err(), &re) || re.StatusCode != 503 {
+			t.Errorf("Err = %v, want the 503", s.Err())
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+}
+
+func TestClassification(t *testing.T) {
+	checkLeaks(t)
+	retried := []ssetest.Script{
+		{ssetest.Respond(500, "oops")},
+		{ssetest.Respond(502, "")},
+		{ssetest.Respond(503, "")},
+		{ssetest.Respond(408, "")},
+		{ssetest.Respond(429, "")},
+		{ssetest.Data("x"), ssetest.Drop()}, // reset mid-stream
+		{ssetest.Data("x")},                 // clean end of a stream
+		{ssetest.Drop()},                    // no response at all
+		{ssetest.Header("Content-Type", "TEXT/Event-Stream; charset=utf-8"), ssetest.Data("x")}, // accepted
+	}
+	for i, script := range retried {
+		t.Run(fmt.Sprintf("retried/%d", i), func(t *testing.T) {
+			srv := ssetest.New(t, script, ssetest.Script{ssetest.Data("after")})
+			c, rec := testClient(srv)
+			s := mustConnect(t, c, "GET", srv.URL, "")
+			evs := readAll(s)
+			if len(evs) == 0 || evs[len(evs)-1].Data != "after" {
+				t.Errorf("events %v: no reconnect", evs)
+			}
+			if n := len(srv.Requests()); n != 3 {
+				t.Errorf("%d requests, want 3", n)
+			}
+			if !errors.Is(s.Err(), ErrNoContent) {
+				t.Errorf("Err = %v", s.Err())
+			}
+			if len(rec.Delays()) != 2 {
+				t.Errorf("delays %v", rec.Delays())
+			}
+		})
+	}
+	final := []struct {
+		script ssetest.Script
+		is     error
+		status int
+	}{
+		{ssetest.Script{ssetest.Respond(204, "")}, ErrNoContent, 204},
+		{ssetest.Script{ssetest.Respond(400, "bad")}, nil, 400},
+		{ssetest.Script{ssetest.Respond(401, "who")}, nil, 401},
+		{ssetest.Script{ssetest.Respond(404, "")}, nil, 404},
+		{ssetest.Script{ssetest.Header("Content-Type", "application/json"), ssetest.Respond(200, "{}")}, ErrContentType, 200},
+		{ssetest.Script{ssetest.Header("Content-Type", "text/event-streamx"), ssetest.Data("x")}, ErrContentType, 200},
+		{ssetest.Script{ssetest.Data(strings.Repeat("x", 200))}, ErrEventTooLarge, 0},
+	}
+	for i, tt := range final {
+		t.Run(fmt.Sprintf("final/%d", i), func(t *testing.T) {
+			srv := ssetest.New(t, tt.script, ssetest.Script{ssetest.Data("after")})
+			c, rec := testClient(srv)
+			c.MaxEventSize = 100
+			c.ShouldRetry = nil
+			var states []ReadyState
+			c.OnStateChange = func(st ReadyState) { states = append(states, st) }
+			s := mustConnect(t, c, "GET", srv.URL, "")
+			if evs := readAll(s); len(evs) != 0 {
+				t.Errorf("events %v", evs)
+			}
+			if tt.is != nil && !errors.Is(s.Err(), tt.is) {
+				t.Errorf("Err = %v, want %v", s.Err(), tt.is)
+			}
+			var re *ResponseError
+			if tt.status != 0 && (!errors.As(s.Err(), &re) || re.StatusCode != tt.status) {
+				t.Errorf("Err = %#v, want a ResponseError %d", s.Err(), tt.status)
+			}
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+			if len(rec.Delays()) != 0 {
+				t.Errorf("delays %v", rec.Delays())
+			}
+			if last := states[len(states)-1]; last != Closed || s.State() != Closed {
+				t.Errorf("states %v", states)
+			}
+		})
+	}
+}
+
+func TestEventTooLargeNeverRetried(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("ok"), ssetest.Data(strings.Repeat("x", 1000))})
+	srv.After = ssetest.Script{ssetest.Data(strings.Repeat("x", 1000))}
+	c, _ := testClient(srv)
+	c.MaxEventSize = 100
+	c.ShouldRetry = func(error) bool { return true }
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 1 {
+		t.Errorf("events %v", evs)
+	}
+	if !errors.Is(s.Err(), ErrEventTooLarge) {
+		t.Errorf("Err = %v", s.Err())
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestUnfinishedEventDiscarded(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "one"}), ssetest.Raw("id: 2\ndata: partial\n"), ssetest.Drop()},
+		ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Send(ssetest.Event{ID: "2", Data: "two"})},
+		ssetest.Script{ssetest.Raw("data: cut at EOF")},
+	)
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	var data []string
+	for s.Next() {
+		data = append(data, s.Event().Data)
+	}
+	if diff := cmp.Diff([]string{"one", "two"}, data); diff != "" {
+		t.Errorf("data (-want +got):\n%s", diff)
+	}
+}
+
+func TestStateTransitions(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Data("1")},
+		ssetest.Script{ssetest.Respond(500, "")},
+		ssetest.Script{ssetest.Data("2")},
+	)
+	c, _ := testClient(srv)
+	var mu sync.Mutex
+	var states []ReadyState
+	c.OnStateChange = func(st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
+	var retries []RetryInfo
+	c.OnRetry = func(ri RetryInfo) { retries = append(retries, ri) }
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	want := []ReadyState{Open, Connecting, Open, Connecting, Closed}
+	// The failed attempt in the middle keeps the state at Connecting.
+	if diff := cmp.Diff(want, states); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+	if len(retries) != 3 {
+		t.Fatalf("retries %v", retries)
+	}
+	for i, ri := range retries {
+		if ri.Attempt != i+2 || ri.Delay <= 0 || ri.Err == nil {
+			t.Errorf("retry %d: %+v", i, ri)
+		}
+	}
+	if !errors.Is(retries[0].Err, ErrServerClosed) {
+		t.Errorf("retry 1 error %v, want ErrServerClosed", retries[0].Err)
+	}
+	var re *ResponseError
+	if !errors.As(retries[1].Err, &re) || re.StatusCode != 500 {
+		t.Errorf("retry 2 error %v, want 500", retries[1].Err)
+	}
+}
+
+func TestRetryDelays(t *testing.T) {
+	checkLeaks(t)
+	t.Run("ServerRetryGrowsAndResets", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Retry(100 * time.Millisecond), ssetest.Data("1")},
+			ssetest.Script{ssetest.Respond(503, "")},
+			ssetest.Script{ssetest.Respond(503, "")},
+			ssetest.Script{ssetest.Respond(503, "")},
+			ssetest.Script{ssetest.Data("2")},
+			ssetest.Script{ssetest.Respond(503, "")},
+		)
+		c, rec := testClient(srv)
+		c.ReconnectionTime = time.Hour // the server's retry wins
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		d := rec.Delays()
+		base := 100 * time.Millisecond
+		// After each connection that delivered events, the delay starts
+		// again from the server's retry.
+		wantMin := []time.Duration{base, 2 * base, 4 * base, 8 * base, base, 2 * base}
+		if len(d) != len(wantMin) {
+			t.Fatalf("delays %v", d)
+		}
+		for i := range d {
+			if d[i] < wantMin[i] || d[i] > wantMin[i]*3/2 {
+				t.Errorf("delay %d = %v, want in [%v, %v]", i, d[i], wantMin[i], wantMin[i]*3/2)
+			}
+		}
+	})
+	t.Run("CapBoundsAbsurdRetry", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Raw("retry: 99999999999\n\n"), ssetest.Data("1")},
+			ssetest.Script{ssetest.Respond(503, "")},
+		)
+		c, rec := testClient(srv)
+		c.MaxReconnectionTime = 5 * time.Second
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		if diff := cmp.Diff([]time.Duration{5 * time.Second, 5 * time.Second}, rec.Delays()); diff != "" {
+			t.Errorf("delays (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("DefaultReconnectionTime", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1")})
+		c, rec := testClient(srv)
+		c.ReconnectionTime = 0
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		if d := rec.Delays(); len(d) != 1 || d[0] < DefaultReconnectionTime || d[0] > DefaultReconnectionTime*3/2 {
+			t.Errorf("delays %v", d)
+		}
+	})
+}
+
+func TestRetryAfter(t *testing.T) {
+	checkLeaks(t)
+	date := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Header("Retry-After", "7"), ssetest.Respond(429, "")},
+		ssetest.Script{ssetest.Header("Retry-After", date), ssetest.Respond(503, "")},
+		ssetest.Script{ssetest.Header("Retry-After", "3600"), ssetest.Respond(503, "")},
+	)
+	c, rec := testClient(srv)
+	c.MaxReconnectionTime = 2 * time.Minute
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	d := rec.Delays()
+	if len(d) != 3 {
+		t.Fatalf("delays %v", d)
+	}
+	if d[0] != 7*time.Second {
+		t.Errorf("Retry-After 7: delay %v", d[0])
+	}
+	if d[1] < 20*time.Second || d[1] > 31*time.Second {
+		t.Errorf("Retry-After date 30s away: delay %v", d[1])
+	}
+	if d[2] != 2*time.Minute {
+		t.Errorf("Retry-After 3600: delay %v, want the 2m cap", d[2])
+	}
+}
+
+func TestMaxRetries(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("1")})
+	srv.After = ssetest.Script{ssetest.Respond(503, "down")}
+	c, rec := testClient(srv)
+	c.MaxRetries = 3
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 1 {
+		t.Errorf("events %v", evs)
+	}
+	var re *ResponseError
+	if !errors.Is(s.Err(), ErrGaveUp) || !errors.As(s.Err(), &re) || re.StatusCode != 503 {
+		t.Errorf("Err = %v, want ErrGaveUp wrapping the 503", s.Err())
+	}
+	// The first reconnect follows a connection that delivered an event;
+	// then three failed attempts in a row.
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("%d requests, want 4", n)
+	}
+	if n := len(rec.Delays()); n != 3 {
+		t.Errorf("%d waits, want 3", n)
+	}
+	if s.State() != Closed {
+		t.Errorf("State %v", s.State())
+	}
+}
+
+func TestMaxElapsedTime(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t)
+	srv.After = ssetest.Script{ssetest.Respond(500, "")}
+	c, rec := testClient(srv)
+	c.ReconnectionTime = time.Second
+	c.MaxReconnectionTime = time.Second
+	c.MaxElapsedTime = 10 * time.Second
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	if !errors.Is(s.Err(), ErrGaveUp) {
+		t.Errorf("Err = %v", s.Err())
+	}
+	var total time.Duration
+	for _, d := range rec.Delays() {
+		total += d
+	}
+	if total > 10*time.Second || total < 9*time.Second {
+		t.Errorf("waited %v in all (%v), want about 10s", total, rec.Delays())
+	}
+}
+
+func TestRedirectReconnectsToOriginalURL(t *testing.T) {
+	checkLeaks(t)
+	h := ssetest.NewHandler(
+		ssetest.Script{ssetest.Data("1")},
+		ssetest.Script{ssetest.Data("2")},
+	)
+	defer h.Close()
+	var mu sync.Mutex
+	var paths []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+	})
+	mux.Handle("/new", h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &Client{HTTPClient: srv.Client(), sleep: newRecorder().sleep}
+	s := mustConnect(t, c, "POST", srv.URL+"/old", "body")
+	if evs := readAll(s); len(evs) != 2 {
+		t.Errorf("events %v", evs)
+	}
+	if len(paths) != 3 {
+		t.Errorf("/old requested %d times, want 3", len(paths))
+	}
+	for _, r := range h.Requests() {
+		if r.URL.Path != "/new" || string(r.Body) != "body" || r.Header.Get("Accept") != "text/event-stream" {
+			t.Errorf("redirected request %+v", r)
+		}
+	}
+}
+
+func TestPrepareRequest(t *testing.T) {
+	checkLeaks(t)
+	t.Run("Attempts", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.RequireHeader("Authorization", "Bearer 1"), ssetest.Respond(503, "")},
+			ssetest.Script{ssetest.RequireHeader("Authorization", "Bearer 2"), ssetest.Data("x")},
+		)
+		c, _ := testClient(srv)
+		var attempts []int
+		c.PrepareRequest = func(req *http.Request, attempt int) error {
+			attempts = append(attempts, attempt)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer %d", attempt))
+			return nil
+		}
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		if diff := cmp.Diff([]int{1, 2, 3}, attempts); diff != "" {
+			t.Errorf("attempts (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("ErrorEnds", func(t *testing.T) {
+		srv := ssetest.New(t)
+		c, _ := testClient(srv)
+		boom := errors.New("no token")
+		c.PrepareRequest = func(*http.Request, int) error { return boom }
+		c.ShouldRetry = func(error) bool { return true }
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		if !errors.Is(s.Err(), boom) || len(srv.Requests()) != 0 {
+			t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
+		}
+	})
+	t.Run("RetryableError", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("x")})
+		c, _ := testClient(srv)
+		c.PrepareRequest = func(_ *http.Request, attempt int) error {
+			if attempt == 1 {
+				return Retryable(errors.New("token service busy"))
+			}
+			return nil
+		}
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if evs := readAll(s); len(evs) != 1 {
+			t.Errorf("events %v, Err %v", evs, s.Err())
+		}
+	})
+}
+
+func TestCheckResponse(t *testing.T) {
+	checkLeaks(t)
+	t.Run("RetryableAndPermanent", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Respond(401, "expired")},
+			ssetest.Script{ssetest.Data("x")},
+			ssetest.Script{ssetest.Header("X-Fatal", "1"), ssetest.Data("y")},
+		)
+		c, _ := testClient(srv)
+		c.CheckResponse = func(resp *http.Response) error {
+			if resp.StatusCode == 401 {
+				return Retryable(DefaultCheckResponse(resp))
+			}
+			if resp.Header.Get("X-Fatal") != "" {
+				return Permanent(errors.New("server says fatal"))
+			}
+			return DefaultCheckResponse(resp)
+		}
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if evs := readAll(s); len(evs) != 1 {
+			t.Errorf("events %v", evs)
+		}
+		if s.Err() == nil || s.Err().Error() != "server says fatal" {
+			t.Errorf("Err = %v", s.Err())
+		}
+		if n := len(srv.Requests()); n != 3 {
+			t.Errorf("%d requests", n)
+		}
+	})
+	t.Run("PlainErrorGoesToShouldRetry", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("x")}, ssetest.Script{ssetest.Data("y")})
+		c, _ := testClient(srv)
+		reject := errors.New("rejected")
+		c.CheckResponse = func(*http.Response) error { return reject }
+		var asked []error
+		c.ShouldRetry = func(err error) bool { asked = append(asked, err); return len(asked) < 2 }
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		if !errors.Is(s.Err(), reject) || len(asked) != 2 || len(srv.Requests()) != 2 {
+			t.Errorf("Err = %v, asked %v, %d requests", s.Err(), asked, len(srv.Requests()))
+		}
+	})
+}
+
+func TestResponseError(t *testing.T) {
+	checkLeaks(t)
+	big := `{"error":"` + strings.Repeat("x", 10000) + `"}`
+	srv := ssetest.New(t, ssetest.Script{ssetest.Header("X-Request-Id", "r1"), ssetest.Header("Content-Type", "application/json"), ssetest.Respond(400, big)})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	var re *ResponseError
+	if !errors.As(s.Err(), &re) {
+		t.Fatalf("Err = %v", s.Err())
+	}
+	if re.StatusCode != 400 || re.Status != "400 Bad Request" || re.Header.Get("X-Request-Id") != "r1" {
+		t.Errorf("ResponseError %+v", re)
+	}
+	if len(re.Body) != 4096 || string(re.Body) != big[:4096] {
+		t.Errorf("Body is %d bytes, want the first 4096", len(re.Body))
+	}
+	msg := re.Error()
+	if !strings.Contains(msg, "400 Bad Request") || !strings.Contains(msg, `{"error":"xxx`) || len(msg) > 300 {
+		t.Errorf("Error() = %q", msg)
+	}
+	ct := (&ResponseError{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/html"}}, Err: ErrContentType}).Error()
+	if !strings.Contains(ct, "text/html") {
+		t.Errorf("content type error %q", ct)
+	}
+	if msg := (&ResponseError{StatusCode: 204, Err: ErrNoContent}).Error(); !strings.Contains(msg, "204 No Content") {
+		t.Errorf("204 error %q", msg)
+	}
+}
+
+func TestCloseUnblocks(t *testing.T) {
+	checkLeaks(t)
+	t.Run("Read", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Hold()})
+		c, _ := testClient(srv)
+		var states []ReadyState
+		var mu sync.Mutex
+		c.OnStateChange = func(st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if !s.Next() {
+			t.Fatal(s.Err())
+		}
+		done := make(chan bool)
+		go func() { done <- s.Next() }()
+		s.Close()
+		if s.State() != Closed {
+			t.Errorf("State after Close = %v", s.State())
+		}
+		if <-done {
+			t.Error("Next after Close = true")
+		}
+		if !errors.Is(s.Err(), ErrClosed) {
+			t.Errorf("Err = %v", s.Err())
+		}
+		if s.Close() != nil {
+			t.Error("second Close failed")
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests", n)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if diff := cmp.Diff([]ReadyState{Open, Closed}, states); diff != "" {
+			t.Errorf("states (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("Wait", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})
+		c := &Client{HTTPClient: srv.Client(), ReconnectionTime: time.Hour}
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		retrying := make(chan struct{})
+		c.OnRetry = func(RetryInfo) { close(retrying) }
+		done := make(chan bool)
+		go func() { done <- s.Next() }()
+		<-retrying
+		s.Close()
+		if <-done || !errors.Is(s.Err(), ErrClosed) {
+			t.Errorf("Err = %v", s.Err())
+		}
+	})
+	t.Run("Request", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		c := &Client{HTTPClient: srv.Client()}
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		done := make(chan bool)
+		go func() { done <- s.Next() }()
+		for s.State() != Connecting {
+		}
+		time.Sleep(10 * time.Millisecond) // let the request go out; the result is the same if not
+		s.Close()
+		if <-done || !errors.Is(s.Err(), ErrClosed) {
+			t.Errorf("Err = %v", s.Err())
+		}
+	})
+	t.Run("BeforeNext", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1")})
+		c, _ := testClient(srv)
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		s.Close()
+		if s.Next() || !errors.Is(s.Err(), ErrClosed) || len(srv.Requests()) != 0 {
+			t.Errorf("Next after Close: Err %v, %d requests", s.Err(), len(srv.Requests()))
+		}
+	})
+	t.Run("BufferedEventsNotReturned", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Data("2"), ssetest.Data("3"), ssetest.Hold()})
+		c, _ := testClient(srv)
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		s.Next()
+		s.Close()
+		if s.Next() {
+			t.Errorf("Next after Close returned %v", s.Event())
+		}
+	})
+	t.Run("AfterEndKeepsErr", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(404, "")})
+		c, _ := testClient(srv)
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		readAll(s)
+		s.Close()
+		var re *ResponseError
+		if !errors.As(s.Err(), &re) {
+			t.Errorf("Err = %v", s.Err())
+		}
+	})
+}
+
+func TestContextCancel(t *testing.T) {
+	checkLeaks(t)
+	t.Run("DuringRead", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Hold()})
+		c, _ := testClient(srv)
+		ctx, cancel := context.WithCancelCause(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+		s, _ := c.Connect(req)
+		defer s.Close()
+		if !s.Next() {
+			t.Fatal(s.Err())
+		}
+		cause := errors.New("user left")
+		go cancel(cause)
+		if s.Next() {
+			t.Error("Next = true")
+		}
+		if !errors.Is(s.Err(), context.Canceled) || !errors.Is(s.Err(), cause) {
+			t.Errorf("Err = %v, want context.Canceled with its cause", s.Err())
+		}
+		if s.State() != Closed || len(srv.Requests()) != 1 {
+			t.Errorf("State %v, %d requests", s.State(), len(srv.Requests()))
+		}
+	})
+	t.Run("Deadline", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Hold()})
+		c, _ := testClient(srv)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+		s, _ := c.Connect(req)
+		defer s.Close()
+		readAll(s)
+		if !errors.Is(s.Err(), context.DeadlineExceeded) || len(srv.Requests()) > 1 {
+			t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
+		}
+	})
+	t.Run("DuringWait", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})
+		ctx, cancel := context.WithCancel(context.Background())
+		c := &Client{HTTPClient: srv.Client(), ReconnectionTime: time.Hour, OnRetry: func(RetryInfo) { cancel() }}
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+		s, _ := c.Connect(req)
+		defer s.Close()
+		readAll(s)
+		if !errors.Is(s.Err(), context.Canceled) {
+			t.Errorf("Err = %v", s.Err())
+		}
+	})
+}
+
+func TestIdleTimeout(t *testing.T) {
+	checkLeaks(t)
+	t.Run("Reconnects", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Data("1"), ssetest.Wait(release)}, // silent after one event
+			ssetest.Script{ssetest.Wait(release)},                    // silent before any byte
+		)
+		// Later connections send an event, then are silent too.
+		srv.After = ssetest.Script{ssetest.Data("2"), ssetest.Wait(release)}
+		c, _ := testClient(srv)
+		c.IdleTimeout = 300 * time.Millisecond
+		var errs []error
+		c.OnRetry = func(ri RetryInfo) { errs = append(errs, ri.Err) }
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		var data []string
+		for s.Next() {
+			data = append(data, s.Event().Data)
+			if s.Event().Data == "2" {
+				break
+			}
+		}
+		s.Close()
+		if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" {
+			t.Errorf("data (-want +got):\n%s", diff)
+		}
+		if len(errs) < 2 {
+			t.Errorf("retry errors %v, want two idle timeouts", errs)
+		}
+		for _, err := range errs {
+			if !errors.Is(err, ErrIdleTimeout) {
+				t.Errorf("retry error %v, want an idle timeout", err)
+			}
+		}
+	})
+	t.Run("CommentsKeepAlive", func(t *testing.T) {
+		script := ssetest.Script{ssetest.Data("1")}
+		for range 20 {
+			script = append(script, ssetest.Sleep(10*time.Millisecond), ssetest.Comment(""))
+		}
+		script = append(script, ssetest.Data("2"))
+		srv := ssetest.New(t, script)
+		c, _ := testClient(srv)
+		c.IdleTimeout = time.Second
+		c.OneShot = true
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if evs := readAll(s); len(evs) != 2 || s.Err() != nil {
+			t.Errorf("events %v, Err %v", evs, s.Err())
+		}
+	})
+}
+
+func TestAll(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Data("2")}, ssetest.Script{ssetest.Respond(404, "")})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	var data []string
+	var last error
+	for ev, err := range s.All() {
+		if err != nil {
+			last = err
+			break
+		}
+		data = append(data, ev.Data)
+	}
+	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || last == nil {
+		t.Errorf("data (-want +got):\n%s, last error %v", diff, last)
+	}
+	// Breaking out leaves the stream usable.
+	s2 := mustConnect(t, c, "GET", srv.URL, "")
+	for range s2.All() {
+		break
+	}
+}
+
+func TestConcurrentStateAndClose(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t)
+	srv.After = ssetest.Script{ssetest.Data("x"), ssetest.Data("y")}
+	c, _ := testClient(srv)
+	var changes sync.Map
+	c.OnStateChange = func(st ReadyState) { changes.Store(st, true) }
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = s.State().String()
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		n := 0
+		for s.Next() {
+			if n++; n == 50 {
+				close(stop)
+			}
+		}
+	}()
+	<-stop
+	s.Close()
+	wg.Wait()
+	if !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("Err = %v", s.Err())
+	}
+	if _, ok := changes.Load(Closed); !ok {
+		t.Error("OnStateChange(Closed) not called")
+	}
+}
+
+func TestNoLeaks(t *testing.T) {
+	checkLeaks(t)
+	var scripts []ssetest.Script
+	for range 20 {
+		scripts = append(scripts,
+			ssetest.Script{ssetest.Data("a"), ssetest.Drop()},
+			ssetest.Script{ssetest.Respond(500, "x")},
+			ssetest.Script{ssetest.Data("b"), ssetest.Hold()},
+		)
+	}
+	srv := ssetest.New(t, scripts...)
+	c, _ := testClient(srv)
+	c.MaxRetries = 1
+	for range 20 {
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		for s.Next() {
+			if s.Event().Data == "b" {
+				s.Close()
+			}
+		}
+	}
+}
+
+func TestDefaultShouldRetry(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{io.ErrUnexpectedEOF, true},
+		{ErrServerClosed, true},
+		{fmt.Errorf("x: %w", ErrIdleTimeout), true},
+		{context.DeadlineExceeded, true},
+		{context.Canceled, false},
+		{ErrClosed, false},
+		{fmt.Errorf("x: %w", ErrEventTooLarge), false},
+		{ErrBodyNotReplayable, false},
+		{&ResponseError{StatusCode: 500}, true},
+		{&ResponseError{StatusCode: 503}, true},
+		{&ResponseError{StatusCode: 408}, true},
+		{&ResponseError{StatusCode: 429}, true},
+		{&ResponseError{StatusCode: 400}, false},
+		{&ResponseError{StatusCode: 404}, false},
+		{&ResponseError{StatusCode: 204, Err: ErrNoContent}, false},
+		{&ResponseError{StatusCode: 200, Err: ErrContentType}, false},
+		{Permanent(io.ErrUnexpectedEOF), false},
+		{Retryable(&ResponseError{StatusCode: 401}), true},
+	} {
+		if got := DefaultShouldRetry(tt.err); got != tt.want {
+			t.Errorf("DefaultShouldRetry(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+	if Permanent(nil) != nil || Retryable(nil) != nil {
+		t.Error("marking nil is not nil")
+	}
+	if err := Permanent(io.EOF); !errors.Is(err, io.EOF) || err.Error() != io.EOF.Error() {
+		t.Errorf("Permanent hides its cause: %v", err)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"":                              0,
+		"5":                             5 * time.Second,
+		"-1":                            0,
+		"soon":                          0,
+		"Thu, 01 Jan 2026 00:01:00 GMT": time.Minute,
+		"Wed, 31 Dec 2025 00:00:00 GMT": 0,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestBackOffJitterOnlyAdds(t *testing.T) {
+	for _, r := range []float64{0, 0.5, 0.999} {
+		b := backOff{rand: func() float64 { return r }}
+		base, limit := 100*time.Millisecond, time.Second
+		want := base
+		for i := range 6 {
+			d := b.next(base, limit)
+			lo := min(want, limit)
+			if d < lo || d > min(want*3/2, limit) {
+				t.Errorf("rand %v, attempt %d: %v, want in [%v, %v]", r, i, d, lo, min(want*3/2, limit))
+			}
+			want *= 2
+		}
+		b.reset()
+		if d := b.next(base, limit); d < base || d > base*3/2 {
+			t.Errorf("after reset: %v", d)
+		}
+	}
+}
+
+// countingTransport counts the response bodies it hands out and those
+// closed.
+type countingTransport struct {
+	rt             http.RoundTripper
+	mu             sync.Mutex
+	opened, closed int
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.opened++
+	t.mu.Unlock()
+	resp.Body = &countingBody{ReadCloser: resp.Body, t: t}
+	return resp, nil
+}
+
+type countingBody struct {
+	io.ReadCloser
+	t    *countingTransport
+	once sync.Once
+}
+
+func (b *countingBody) Close() error {
+	b.once.Do(func() {
+		b.t.mu.Lock()
+		b.t.closed++
+		b.t.mu.Unlock()
+	})
+	return b.ReadCloser.Close()
+}
+
+func TestBodiesClosed(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Respond(503, "busy")},
+		ssetest.Script{ssetest.Data("1"), ssetest.Drop()},
+		ssetest.Script{ssetest.Data("2")},
+		ssetest.Script{ssetest.Respond(204, "")},
+		// A second stream:
+		ssetest.Script{ssetest.Header("Content-Type", "text/html"), ssetest.Respond(200, "<html>")},
+		// A third, closed while reading:
+		ssetest.Script{ssetest.Data("3"), ssetest.Hold()},
+	)
+	ct := &countingTransport{rt: srv.Client().Transport}
+	c, _ := testClient(srv)
+	c.HTTPClient = &http.Client{Transport: ct}
+	readAll(mustConnect(t, c, "GET", srv.URL, ""))
+	readAll(mustConnect(t, c, "GET", srv.URL, ""))
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	s.Next()
+	s.Close()
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if ct.opened != 6 || ct.closed != ct.opened {
+		t.Errorf("%d bodies opened, %d closed", ct.opened, ct.closed)
+	}
+}
+
+func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
+	checkLeaks(t)
+	defer func(d time.Duration) { errorBodyTimeout = d }(errorBodyTimeout)
+	errorBodyTimeout = 50 * time.Millisecond
+	srv := ssetest.New(t, ssetest.Script{ssetest.Header("Content-Type", "text/plain"), ssetest.Data("x"), ssetest.Hold()})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(s)
+	var re *ResponseError
+	if !errors.Is(s.Err(), ErrContentType) || !errors.As(s.Err(), &re) || string(re.Body) != "data: x\n\n" {
+		t.Errorf("Err = %v", s.Err())
+	}
+}
+
+func TestHTTP2CloseAndIdle(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.NewUnstartedServer(
+		ssetest.Script{ssetest.Data("1"), ssetest.Hold()}, // cut by the idle timeout
+	)
+	srv.After = ssetest.Script{ssetest.Data("2"), ssetest.Hold()} // cut by Close
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	hc := srv.Client()
+	defer hc.CloseIdleConnections()
+	c, _ := testClient(srv)
+	c.HTTPClient = hc
+	c.IdleTimeout = 300 * time.Millisecond
+	var errs []error
+	c.OnRetry = func(ri RetryInfo) { errs = append(errs, ri.Err) }
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	var data []string
+	for s.Next() {
+		data = append(data, s.Event().Data)
+		if s.Event().Data == "2" {
+			s.Close()
+		}
+	}
+	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("data (-want +got):\n%s\nErr %v", diff, s.Err())
+	}
+	if len(errs) == 0 {
+		t.Error("no reconnect after the idle timeout")
+	}
+	for _, err := range errs {
+		if !errors.Is(err, ErrIdleTimeout) {
+			t.Errorf("retry error %v, want an idle timeout", err)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if r.Proto != "HTTP/2.0" {
+			t.Errorf("request over %s", r.Proto)
+		}
+	}
+}
+
+func TestUnsendableLastEventIDEnds(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Raw("id: a\x01b\ndata: x\n\n")})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 1 {
+		t.Errorf("events %v", evs)
+	}
+	if s.Err() == nil || !strings.Contains(s.Err().Error(), "Last-Event-ID") || len(srv.Requests()) != 1 {
+		t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
+	}
+}

@@ -1,0 +1,285 @@
+package ssetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssekit/sse/ssetest"
+)
+
+func get(t *testing.T, srv *ssetest.Server, method, body string, header ...string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+func TestEventEncode(t *testing.T) {
+	for e, want := range map[ssetest.Event]string{
+		{Data: "x"}:                        "data: x\n\n",
+		{}:                                 "data: \n\n",
+		{Type: "t", ID: "7", Data: "a\nb"}: "event: t\nid: 7\ndata: a\ndata: b\n\n",
+		{Data: "x", Retry: 1500 * time.Millisecond}: "retry: 1500\ndata: x\n\n",
+	} {
+		if got := e.Encode(); got != want {
+			t.Errorf("%+v.Encode() = %q, want %q", e, got, want)
+		}
+	}
+}
+
+func TestSteps(t *testing.T) {
+	srv := ssetest.New(t, ssetest.Script{
+		ssetest.Header("X-Test", "1"),
+		ssetest.Send(ssetest.Event{Type: "t", ID: "1", Data: "a"}),
+		ssetest.Data("b"),
+		ssetest.Comment("ping"),
+		ssetest.Flush(),
+		ssetest.Retry(2 * time.Second),
+		ssetest.Raw("data: raw\r\n\r\n"),
+		ssetest.Sleep(time.Millisecond),
+	})
+	resp, body, err := get(t, srv, "GET", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "event: t\nid: 1\ndata: a\n\ndata: b\n\n:ping\nretry: 2000\n\ndata: raw\r\n\r\n"
+	if body != want {
+		t.Errorf("body %q, want %q", body, want)
+	}
+	for k, v := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Test": "1"} {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+func TestScriptsPerConnectionAndRequests(t *testing.T) {
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Data("one")},
+		ssetest.Script{ssetest.Header("Retry-After", "3"), ssetest.Respond(503, "busy")},
+		ssetest.Script{ssetest.Status(201), ssetest.Header("Content-Type", "text/plain"), ssetest.Raw("three")},
+	)
+	for i, want := range []struct {
+		status int
+		body   string
+	}{{200, "data: one\n\n"}, {503, "busy"}, {201, "three"}, {204, ""}, {204, ""}} {
+		resp, body, err := get(t, srv, "POST", fmt.Sprintf("body %d", i+1), "Last-Event-ID", fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != want.status || body != want.body {
+			t.Errorf("connection %d: %d %q, want %d %q", i+1, resp.StatusCode, body, want.status, want.body)
+		}
+		if i == 1 && resp.Header.Get("Retry-After") != "3" {
+			t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 5 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	for i, r := range reqs {
+		if r.Conn != i+1 || r.Method != "POST" || string(r.Body) != fmt.Sprintf("body %d", i+1) ||
+			r.LastEventID() != fmt.Sprint(i) || r.URL.Path != "/" || r.Proto != "HTTP/1.1" || r.Time.IsZero() {
+			t.Errorf("request %d: %+v", i+1, r)
+		}
+	}
+}
+
+func TestAfter(t *testing.T) {
+	srv := ssetest.New(t)
+	srv.After = ssetest.Script{ssetest.Data("again")}
+	for range 3 {
+		if _, body, _ := get(t, srv, "GET", ""); body != "data: again\n\n" {
+			t.Errorf("body %q", body)
+		}
+	}
+}
+
+func TestRequirements(t *testing.T) {
+	srv := ssetest.NewServer(
+		ssetest.Script{ssetest.RequireLastEventID(""), ssetest.RequireHeader("Accept", "text/event-stream"), ssetest.Data("ok")},
+		ssetest.Script{ssetest.RequireLastEventID("5"), ssetest.Data("not sent")},
+		ssetest.Script{ssetest.RequireHeader("X-Absent", ""), ssetest.Data("ok")},
+	)
+	defer srv.Close()
+	if resp, body, _ := get(t, srv, "GET", "", "Accept", "text/event-stream"); resp.StatusCode != 200 || body != "data: ok\n\n" {
+		t.Errorf("met requirements: %d %q", resp.StatusCode, body)
+	}
+	if srv.Err() != nil {
+		t.Errorf("Err = %v", srv.Err())
+	}
+	resp, body, _ := get(t, srv, "GET", "", "Last-Event-ID", "4")
+	if resp.StatusCode != http.StatusPreconditionFailed || !strings.Contains(body, `want Last-Event-ID "5", got ["4"]`) {
+		t.Errorf("failed requirement: %d %q", resp.StatusCode, body)
+	}
+	get(t, srv, "GET", "", "X-Absent", "here")
+	err := srv.Err()
+	if err == nil || !strings.Contains(err.Error(), "connection 2") || !strings.Contains(err.Error(), "connection 3") {
+		t.Errorf("Err = %v", err)
+	}
+}
+
+// fakeTB records what New reports.
+type fakeTB struct {
+	mu       sync.Mutex
+	errs     []string
+	cleanups []func()
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+
+func TestNewReportsFailures(t *testing.T) {
+	tb := &fakeTB{}
+	srv := ssetest.New(tb, ssetest.Script{ssetest.RequireLastEventID("1")})
+	get(t, srv, "GET", "")
+	for _, fn := range tb.cleanups {
+		fn()
+	}
+	if len(tb.errs) != 1 || !strings.Contains(tb.errs[0], "RequireLastEventID") {
+		t.Errorf("reported %q", tb.errs)
+	}
+}
+
+func TestStepErrors(t *testing.T) {
+	srv := ssetest.NewServer(
+		ssetest.Script{ssetest.Data("x"), ssetest.Header("X", "late")},
+		ssetest.Script{ssetest.Func("custom", func(c *ssetest.Conn) error { return errors.New("boom") })},
+	)
+	defer srv.Close()
+	get(t, srv, "GET", "")
+	get(t, srv, "GET", "")
+	err := srv.Err()
+	if err == nil || !strings.Contains(err.Error(), `Header("X", "late"): the response has started`) || !strings.Contains(err.Error(), "custom: boom") {
+		t.Errorf("Err = %v", err)
+	}
+}
+
+func TestDrop(t *testing.T) {
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Data("partial"), ssetest.Drop()},
+		ssetest.Script{ssetest.Drop()},
+	)
+	resp, body, err := get(t, srv, "GET", "")
+	if resp == nil || !errors.Is(err, io.ErrUnexpectedEOF) || body != "data: partial\n\n" {
+		t.Errorf("dropped stream: body %q, err %v", body, err)
+	}
+	if _, _, err := get(t, srv, "GET", ""); err == nil {
+		t.Error("dropped before the response: no error")
+	}
+}
+
+func TestHoldWaitAndClose(t *testing.T) {
+	release := make(chan struct{})
+	srv := ssetest.NewServer(
+		ssetest.Script{ssetest.Data("held"), ssetest.Wait(release), ssetest.Data("released")},
+		ssetest.Script{ssetest.Data("held"), ssetest.Hold(), ssetest.Data("never")},
+	)
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len("data: held\n\n"))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(rest) != "data: released\n\n" {
+		t.Errorf("after Wait: %q", rest)
+	}
+
+	resp, err = srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.Arrived(2)
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close blocked on a held connection")
+	}
+	rest, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(rest), "never") {
+		t.Errorf("script went on after Hold: %q", rest)
+	}
+}
+
+func TestWaitRequests(t *testing.T) {
+	srv := ssetest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		if resp, err := srv.Client().Get(srv.URL); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	reqs, err := srv.WaitRequests(ctx, 1)
+	if err != nil || len(reqs) < 1 {
+		t.Fatalf("WaitRequests: %v, %v", reqs, err)
+	}
+	short, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := srv.WaitRequests(short, 5); !errors.Is(err, context.Canceled) {
+		t.Errorf("WaitRequests with a done context: %v", err)
+	}
+}
+
+func TestHTTP2(t *testing.T) {
+	srv := ssetest.NewUnstartedServer(ssetest.Script{ssetest.Data("h2"), ssetest.Drop()})
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.Proto != "HTTP/2.0" || string(body) != "data: h2\n\n" || err == nil {
+		t.Errorf("%s: %q, %v", resp.Proto, body, err)
+	}
+	if r := srv.Requests(); len(r) != 1 || r[0].Proto != "HTTP/2.0" {
+		t.Errorf("requests %+v", r)
+	}
+}
+
+func TestStepString(t *testing.T) {
+	if got := ssetest.Data("x").String(); got != `Data("x")` {
+		t.Errorf("String() = %q", got)
+	}
+}

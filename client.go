@@ -129,12 +129,14 @@ type Client struct {
 	// reconnects.
 	IdleTimeout time.Duration
 
-	// OneShot makes the end of the first response the end of the stream,
-	// as in request/response streams such as LLM chat completions: a clean
-	// end of the response ends the stream with a nil Err, and a stream that
-	// has opened is never requested again. Attempts that fail before a
-	// stream opens (network errors, 429, 5xx) are still retried when the
-	// request can be re-sent. A request body without GetBody is allowed.
+	// OneShot makes the first response the whole stream, as in
+	// request/response streams such as LLM chat completions: exactly one
+	// request is sent, a clean end of the response ends the stream with a
+	// nil Err, and a failure or a refused response ends it with that error.
+	// With MaxRetries set, attempts that fail before a stream opens
+	// (network errors, 429, 5xx) are retried up to that many times when
+	// the request can be re-sent; a stream that has opened is never
+	// requested again. A request body without GetBody is allowed.
 	OneShot bool
 
 	// LastEventID, if set, is sent as the Last-Event-ID header of the first
@@ -414,7 +416,7 @@ func (s *Stream) retryable(err error) bool {
 	case s.ctx.Err() != nil, errors.Is(err, ErrClosed), errors.Is(err, ErrEventTooLarge),
 		errors.Is(err, ErrBodyNotReplayable), errors.As(err, &pe):
 		return false
-	case s.c.OneShot && s.opened:
+	case s.c.OneShot && (s.opened || s.c.MaxRetries == 0):
 		return false
 	case hasBody(s.req) && s.req.GetBody == nil:
 		// A one-shot stream whose body cannot be sent again.

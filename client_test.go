@@ -210,12 +210,32 @@ func TestOneShot(t *testing.T) {
 		)
 		c, rec := testClient(srv)
 		c.OneShot = true
+		c.MaxRetries = 2
 		s := mustConnect(t, c, "POST", srv.URL, "prompt")
 		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
 			t.Errorf("events %v, Err %v", evs, s.Err())
 		}
 		if d := rec.Delays(); len(d) != 1 || d[0] != time.Second {
 			t.Errorf("delays %v, want [1s] from Retry-After", d)
+		}
+	})
+	t.Run("NotRetriedByDefault", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Respond(429, `{"error":"quota"}`)},
+			ssetest.Script{ssetest.Data("answer")},
+		)
+		c, _ := testClient(srv)
+		c.OneShot = true
+		s := mustConnect(t, c, "POST", srv.URL, "prompt")
+		if evs := readAll(s); len(evs) != 0 {
+			t.Errorf("events %v, want none", evs)
+		}
+		var re *ResponseError
+		if !errors.As(s.Err(), &re) || re.StatusCode != 429 || string(re.Body) != `{"error":"quota"}` {
+			t.Errorf("Err = %v, want the 429 with its body", s.Err())
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests, want exactly 1", n)
 		}
 	})
 	t.Run("NotRetriedWithoutGetBody", func(t *testing.T) {

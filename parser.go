@@ -333,7 +333,12 @@ func (d *Decoder) parseBuffered() bool {
 				continue
 			}
 		}
-		eol := d.findEOL()
+		var eol int
+		if c := d.buf[d.start]; c == '\n' || c == '\r' {
+			eol = d.start // a blank line: no need to search
+		} else {
+			eol = d.findEOL()
+		}
 		if d.cont != fieldNone {
 			if eol < 0 {
 				d.appendCont(d.buf[d.start:d.end])
@@ -395,19 +400,17 @@ func (d *Decoder) findEOL() int {
 		}
 	}
 	if d.crAt < d.start {
+		// The search runs to the end of the buffer, not just to the LF: a
+		// stream without CRs is then searched once per read, not once per
+		// line. A CR found past the LF is kept for a later line.
 		from := max(d.start, d.crScanned)
-		to := d.end
-		if d.lfAt >= 0 {
-			// A CR after the LF cannot end this line; leave it for later.
-			to = d.lfAt
-		}
-		if from < to {
-			if i := bytes.IndexByte(d.buf[from:to], '\r'); i >= 0 {
+		if from < d.end {
+			if i := bytes.IndexByte(d.buf[from:d.end], '\r'); i >= 0 {
 				d.crAt = from + i
 				d.crScanned = d.crAt + 1
 			} else {
 				d.crAt = -1
-				d.crScanned = to
+				d.crScanned = d.end
 			}
 		} else {
 			d.crAt = -1
@@ -456,7 +459,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 		return false
 	}
 	name, value := line, line[len(line):]
-	if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+	if colon := indexColon(line); colon >= 0 {
 		name, value = line[:colon], line[colon+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
@@ -483,6 +486,23 @@ func (d *Decoder) parseLine(from, to int) bool {
 		d.setRetry(value)
 	}
 	return false
+}
+
+// indexColon is bytes.IndexByte(line, ':'), faster for the short field
+// names that come first in a line.
+func indexColon(line []byte) int {
+	const near = 8
+	for i, c := range line[:min(len(line), near)] {
+		if c == ':' {
+			return i
+		}
+	}
+	if len(line) > near {
+		if i := bytes.IndexByte(line[near:], ':'); i >= 0 {
+			return near + i
+		}
+	}
+	return -1
 }
 
 func (d *Decoder) addEventSize(n int) {
@@ -584,11 +604,11 @@ func (d *Decoder) dispatch() bool {
 
 // fill reads more input into the buffer, first making room for it.
 func (d *Decoder) fill() {
-	d.materializeData()
 	if d.buf == nil {
 		d.buf = make([]byte, minBufSize)
 	}
 	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
+		d.materializeData()
 		if len(d.buf) < maxBufSize {
 			buf := make([]byte, 2*len(d.buf))
 			d.shift(buf)
@@ -599,7 +619,12 @@ func (d *Decoder) fill() {
 			d.start = d.end
 		}
 	}
-	if d.start > 0 {
+	// Move the unparsed bytes to the front only when that is free or the
+	// space after them runs short, so that small reads do not copy a
+	// partial line over and over. A data value still held in the buffer
+	// is copied out before the bytes under it move.
+	if d.start > 0 && (d.start == d.end || len(d.buf)-d.end < len(d.buf)/2) {
+		d.materializeData()
 		d.shift(d.buf)
 	}
 	for {

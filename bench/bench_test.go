@@ -35,6 +35,7 @@ func benchPeer(b *testing.B, c *Corpus, m ReadMode, p *Peer) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu0 := CPUTime()
 	b.ResetTimer()
 	for range b.N {
 		r.Reset(data, m)
@@ -44,12 +45,16 @@ func benchPeer(b *testing.B, c *Corpus, m ReadMode, p *Peer) {
 		}
 	}
 	b.StopTimer()
+	cpu1 := CPUTime()
 	runtime.ReadMemStats(&after)
 	if !p.Bound && v.Events != events {
 		b.Fatalf("%d events, want %d", v.Events, events)
 	}
 	n := float64(b.N) * float64(events)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
+	if cpu1 > cpu0 {
+		b.ReportMetric(float64(cpu1-cpu0)/n, "cpu-ns/event")
+	}
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/event")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/event")
 }

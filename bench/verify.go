@@ -10,16 +10,18 @@ import (
 	"time"
 )
 
-// VerifyBudget is how long one peer may take to read a corpus once when it
-// is checked; past it the peer is reported as too slow and not benchmarked
-// on that corpus. SSE_BENCH_BUDGET (a time.Duration) overrides it.
+// VerifyBudget is how much CPU time one peer may take to read a corpus
+// once when it is checked; past it the peer is reported as too slow and not
+// benchmarked on that corpus. CPU time, where known, rather than wall time,
+// so that the verdict does not depend on the machine's load.
+// SSE_BENCH_BUDGET (a time.Duration) overrides it.
 var VerifyBudget = func() time.Duration {
 	if s := os.Getenv("SSE_BENCH_BUDGET"); s != "" {
 		if d, err := time.ParseDuration(s); err == nil {
 			return d
 		}
 	}
-	return 2 * time.Second
+	return 3 * time.Second
 }()
 
 // Status is the outcome of checking a peer on a corpus.
@@ -70,18 +72,28 @@ func Reference(c *Corpus) *Visitor {
 
 var errTooSlow = errors.New("verification budget exceeded")
 
-// deadlineReader fails once its deadline has passed, so that a peer that
-// is too slow stops.
+// deadlineReader fails once the process has used its budget of CPU time
+// (or, where that is unknown, of wall time), so that a peer that is too
+// slow stops.
 type deadlineReader struct {
-	r        io.Reader
-	deadline time.Time
-	hit      bool
+	r      io.Reader
+	cpu0   int64
+	wall0  time.Time
+	budget time.Duration
+	reads  int
+	hit    bool
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	if time.Now().After(d.deadline) {
-		d.hit = true
-		return 0, errTooSlow
+	if d.reads++; d.reads%64 == 0 {
+		used := time.Since(d.wall0)
+		if d.cpu0 != 0 {
+			used = time.Duration(CPUTime() - d.cpu0)
+		}
+		if used > d.budget {
+			d.hit = true
+			return 0, errTooSlow
+		}
 	}
 	return d.r.Read(p)
 }
@@ -106,10 +118,10 @@ func check(c *Corpus, m ReadMode, p *Peer) Verdict {
 	}
 	ref := Reference(c)
 	got := &Visitor{Record: true}
-	dr := &deadlineReader{r: NewReader(c.Data(), m), deadline: time.Now().Add(VerifyBudget)}
+	dr := &deadlineReader{r: NewReader(c.Data(), m), cpu0: CPUTime(), wall0: time.Now(), budget: VerifyBudget}
 	err := p.Run(dr, got)
 	if dr.hit {
-		return Verdict{Status: TooSlow, Detail: fmt.Sprintf("over %v for one pass", VerifyBudget), Events: got.Events}
+		return Verdict{Status: TooSlow, Detail: fmt.Sprintf("over %v of CPU for one pass", VerifyBudget), Events: got.Events}
 	}
 	if err != nil {
 		return Verdict{Status: Failed, Detail: shorten(err.Error()), Events: got.Events}

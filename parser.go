@@ -732,6 +732,13 @@ func (d *Decoder) appendCont(p []byte) {
 	}
 	switch d.cont {
 	case fieldData:
+		if need := len(d.data) + len(p); need > cap(d.data) {
+			// Double, rather than let append grow a huge value by a
+			// quarter at a time, copying it over and over; but hold no
+			// more than the limit needs.
+			c := max(need, min(2*cap(d.data), d.maxSize()+1))
+			d.data = append(make([]byte, 0, c), d.data...)
+		}
 		d.data = append(d.data, p...)
 		d.addEventSize(len(p))
 	case fieldEvent:

@@ -36,6 +36,9 @@ const (
 	// maxEmptyReads is how many (0, nil) reads in a row make
 	// io.ErrNoProgress, as in bufio.
 	maxEmptyReads = 100
+	// bulkUTF8 is how many bytes must be buffered past a data value for
+	// validInBuf to check them together with it.
+	bulkUTF8 = 256
 )
 
 // An Event is one dispatched server-sent event.
@@ -138,6 +141,12 @@ type Decoder struct {
 
 	retry    time.Duration
 	retrySet bool
+
+	// buf[utf8From:utf8To] is known to be valid UTF-8, both ends on
+	// character boundaries; utf8Failed is the end of the buffer when
+	// checking up to it last failed, so that it is not tried again until
+	// more bytes have arrived. See validInBuf.
+	utf8From, utf8To, utf8Failed int
 }
 
 // NewDecoder returns a Decoder that reads from r.
@@ -576,12 +585,14 @@ func (d *Decoder) dispatch() bool {
 		return false
 	}
 	data := d.data
+	valid := false
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
 		d.dataRef = false
+		valid = d.validInBuf(d.dataStart, d.dataEnd)
 	}
 	d.data = d.data[:0]
-	if !utf8.Valid(data) {
+	if !valid && !utf8.Valid(data) {
 		d.fixData = appendValidUTF8(d.fixData[:0], data)
 		data = d.fixData
 	}
@@ -599,6 +610,40 @@ func (d *Decoder) dispatch() bool {
 	d.eventType = d.eventType[:0]
 	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
 	d.evOK = true
+	return true
+}
+
+// validInBuf reports whether buf[from:to], a data value held in the
+// buffer, is known to be valid UTF-8. utf8.Valid is much faster per byte
+// on a long slice than on a short one, so rather than check each value on
+// its own it checks, once, from the value to the end of what is buffered,
+// and remembers the result for the values that follow. Both ends of a
+// value are character boundaries (an ASCII ':' or ' ' is before it and a
+// CR or LF after it), so a value inside a valid span is valid. If it
+// reports false the caller checks the value alone.
+func (d *Decoder) validInBuf(from, to int) bool {
+	if from >= d.utf8From && to <= d.utf8To {
+		return true
+	}
+	if d.utf8Failed == d.end || d.end-to < bulkUTF8 {
+		// Little is buffered past the value, as with small reads: checking
+		// the value alone costs no more.
+		return false
+	}
+	// End the span after its last ASCII byte, so that a character that
+	// the last read cut in two does not make it fail.
+	cut := d.end
+	for i := d.end - 1; i >= to && i >= d.end-utf8.UTFMax; i-- {
+		if d.buf[i] < utf8.RuneSelf {
+			cut = i + 1
+			break
+		}
+	}
+	if !utf8.Valid(d.buf[from:cut]) {
+		d.utf8Failed = d.end
+		return false
+	}
+	d.utf8From, d.utf8To = from, cut
 	return true
 }
 
@@ -655,6 +700,7 @@ func (d *Decoder) shift(dst []byte) {
 	n := copy(dst, d.buf[d.start:d.end])
 	s := d.start
 	d.start, d.end = 0, n
+	d.utf8From, d.utf8To, d.utf8Failed = 0, 0, -1
 	d.crAt -= s
 	d.crScanned -= s
 	d.lfAt -= s

@@ -37,6 +37,9 @@ const (
 	// maxEmptyReads is how many (0, nil) reads in a row make
 	// io.ErrNoProgress, as in bufio.
 	maxEmptyReads = 100
+	// bulkUTF8 is how many bytes must be buffered past a data value for
+	// validInBuf to check them together with it.
+	bulkUTF8 = 256
 )
 
 // An Event is one dispatched server-sent event.
@@ -142,6 +145,12 @@ type Decoder struct {
 
 	retry    time.Duration
 	retrySet bool
+
+	// buf[utf8From:utf8To] is known to be valid UTF-8, both ends on
+	// character boundaries; utf8Failed is the end of the buffer when
+	// checking up to it last failed, so that it is not tried again until
+	// more bytes have arrived. See validInBuf.
+	utf8From, utf8To, utf8Failed int
 }
 
 // NewDecoder returns a Decoder that reads from r.
@@ -340,7 +349,12 @@ func (d *Decoder) parseBuffered() bool {
 				continue
 			}
 		}
-		eol := d.findEOL()
+		var eol int
+		if c := d.buf[d.start]; c == '\n' || c == '\r' {
+			eol = d.start // a blank line: no need to search
+		} else {
+			eol = d.findEOL()
+		}
 		if d.cont != fieldNone {
 			if eol < 0 {
 				d.appendCont(d.buf[d.start:d.end])
@@ -404,19 +418,17 @@ func (d *Decoder) findEOL() int {
 		}
 	}
 	if d.crAt < d.start {
+		// The search runs to the end of the buffer, not just to the LF: a
+		// stream without CRs is then searched once per read, not once per
+		// line. A CR found past the LF is kept for a later line.
 		from := max(d.start, d.crScanned)
-		to := d.end
-		if d.lfAt >= 0 {
-			// A CR after the LF cannot end this line; leave it for later.
-			to = d.lfAt
-		}
-		if from < to {
-			if i := bytes.IndexByte(d.buf[from:to], '\r'); i >= 0 {
+		if from < d.end {
+			if i := bytes.IndexByte(d.buf[from:d.end], '\r'); i >= 0 {
 				d.crAt = from + i
 				d.crScanned = d.crAt + 1
 			} else {
 				d.crAt = -1
-				d.crScanned = to
+				d.crScanned = d.end
 			}
 		} else {
 			d.crAt = -1
@@ -465,7 +477,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 		return false
 	}
 	name, value := line, line[len(line):]
-	if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+	if colon := indexColon(line); colon >= 0 {
 		name, value = line[:colon], line[colon+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
@@ -492,6 +504,23 @@ func (d *Decoder) parseLine(from, to int) bool {
 		d.setRetry(value)
 	}
 	return false
+}
+
+// indexColon is bytes.IndexByte(line, ':'), faster for the short field
+// names that come first in a line.
+func indexColon(line []byte) int {
+	const near = 8
+	for i, c := range line[:min(len(line), near)] {
+		if c == ':' {
+			return i
+		}
+	}
+	if len(line) > near {
+		if i := bytes.IndexByte(line[near:], ':'); i >= 0 {
+			return near + i
+		}
+	}
+	return -1
 }
 
 func (d *Decoder) addEventSize(n int) {
@@ -565,12 +594,14 @@ func (d *Decoder) dispatch() bool {
 		return false
 	}
 	data := d.data
+	valid := false
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
 		d.dataRef = false
+		valid = d.validInBuf(d.dataStart, d.dataEnd)
 	}
 	d.data = d.data[:0]
-	if !utf8.Valid(data) {
+	if !valid && !utf8.Valid(data) {
 		d.fixData = appendValidUTF8(d.fixData[:0], data)
 		data = d.fixData
 	}
@@ -591,13 +622,47 @@ func (d *Decoder) dispatch() bool {
 	return true
 }
 
+// validInBuf reports whether buf[from:to], a data value held in the
+// buffer, is known to be valid UTF-8. utf8.Valid is much faster per byte
+// on a long slice than on a short one, so rather than check each value on
+// its own it checks, once, from the value to the end of what is buffered,
+// and remembers the result for the values that follow. Both ends of a
+// value are character boundaries (an ASCII ':' or ' ' is before it and a
+// CR or LF after it), so a value inside a valid span is valid. If it
+// reports false the caller checks the value alone.
+func (d *Decoder) validInBuf(from, to int) bool {
+	if from >= d.utf8From && to <= d.utf8To {
+		return true
+	}
+	if d.utf8Failed == d.end || d.end-to < bulkUTF8 {
+		// Little is buffered past the value, as with small reads: checking
+		// the value alone costs no more.
+		return false
+	}
+	// End the span after its last ASCII byte, so that a character that
+	// the last read cut in two does not make it fail.
+	cut := d.end
+	for i := d.end - 1; i >= to && i >= d.end-utf8.UTFMax; i-- {
+		if d.buf[i] < utf8.RuneSelf {
+			cut = i + 1
+			break
+		}
+	}
+	if !utf8.Valid(d.buf[from:cut]) {
+		d.utf8Failed = d.end
+		return false
+	}
+	d.utf8From, d.utf8To = from, cut
+	return true
+}
+
 // fill reads more input into the buffer, first making room for it.
 func (d *Decoder) fill() {
-	d.materializeData()
 	if d.buf == nil {
 		d.buf = make([]byte, minBufSize)
 	}
 	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
+		d.materializeData()
 		if len(d.buf) < maxBufSize {
 			buf := make([]byte, 2*len(d.buf))
 			d.shift(buf)
@@ -608,7 +673,12 @@ func (d *Decoder) fill() {
 			d.start = d.end
 		}
 	}
-	if d.start > 0 {
+	// Move the unparsed bytes to the front only when that is free or the
+	// space after them runs short, so that small reads do not copy a
+	// partial line over and over. A data value still held in the buffer
+	// is copied out before the bytes under it move.
+	if d.start > 0 && (d.start == d.end || len(d.buf)-d.end < len(d.buf)/2) {
+		d.materializeData()
 		d.shift(d.buf)
 	}
 	for {
@@ -651,6 +721,7 @@ func (d *Decoder) shift(dst []byte) {
 	n := copy(dst, d.buf[d.start:d.end])
 	s := d.start
 	d.start, d.end = 0, n
+	d.utf8From, d.utf8To, d.utf8Failed = 0, 0, -1
 	d.crAt -= s
 	d.crScanned -= s
 	d.lfAt -= s

@@ -1,0 +1,85 @@
+package sse
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+// allocStream is a stream of small and chat-sized events, with ids and
+// types, that a reused Decoder must read without allocating.
+func allocStream() []byte {
+	var b bytes.Buffer
+	for i := range 2000 {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&b, "data: {\"choices\":[{\"delta\":{\"content\":\"token %d\"}}]}\n\n", i)
+		case 1:
+			fmt.Fprintf(&b, "id: %d\nevent: tick\ndata: %d\n\n", i, i)
+		default:
+			fmt.Fprintf(&b, ": keep-alive\n\ndata: line one\r\ndata: line two\r\n\r\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// TestBenchAllocsPerEvent checks the allocation promises the benchmarks
+// report: none per event on the Data path once a Decoder is warm, at most
+// one per event on the Event path.
+func TestBenchAllocsPerEvent(t *testing.T) {
+	stream := allocStream()
+	r := bytes.NewReader(stream)
+	d := NewDecoder(r)
+	events := 0
+	readAll := func(useEvent bool) {
+		r.Reset(stream)
+		d.Reset(r)
+		events = 0
+		for d.Next() {
+			if useEvent {
+				_ = d.Event()
+			} else {
+				_ = d.Data()
+			}
+			events++
+		}
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+	}
+	readAll(false) // warm the buffers
+	if a := testing.AllocsPerRun(5, func() { readAll(false) }); a != 0 {
+		t.Errorf("Data path: %v allocations per stream of %d events, want 0", a, events)
+	}
+	if a := testing.AllocsPerRun(5, func() { readAll(true) }); a > float64(events) {
+		t.Errorf("Event path: %v allocations per stream of %d events, want at most one per event", a, events)
+	}
+}
+
+// BenchmarkDecoderReuse reads a stream with one Decoder, Reset between
+// passes, as a server that reads many streams would.
+func BenchmarkDecoderReuse(b *testing.B) {
+	stream := allocStream()
+	for _, path := range []string{"Data", "Event"} {
+		b.Run(path, func(b *testing.B) {
+			r := bytes.NewReader(stream)
+			d := NewDecoder(r)
+			events := 0
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Reset(stream)
+				d.Reset(r)
+				for d.Next() {
+					if path == "Event" {
+						_ = d.Event()
+					} else {
+						_ = d.Data()
+					}
+					events++
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		})
+	}
+}

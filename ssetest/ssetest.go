@@ -352,7 +352,6 @@ type Handler struct {
 	requests []Request
 	errs     []error
 	arrived  []chan struct{}
-	isClosed bool
 	conns    int
 }
 

@@ -315,6 +315,25 @@ func (s *Stream) Next() bool {
 	return false
 }
 
+// Open sends the request, retrying as Next would, and returns nil once
+// the server's response has been accepted as a stream, or else the error
+// that ended the stream. Next opens the stream itself when it must; call
+// Open first to learn of a refused request before reading, as with
+// http.Client.Do. Open returns at once if the stream is already open.
+func (s *Stream) Open() error {
+	if s.done {
+		return s.err
+	}
+	if s.ctx.Err() != nil {
+		s.finish(s.ctxError())
+		return s.err
+	}
+	if s.conn == nil && !s.connect() {
+		return s.err
+	}
+	return nil
+}
+
 // ctxError is the error of a stream whose context is done: ErrClosed after
 // Close, else the request context's error with its cause.
 func (s *Stream) ctxError() error {

@@ -1194,3 +1194,45 @@ func TestUnsendableLastEventIDEnds(t *testing.T) {
 		t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
 	}
 }
+
+// Open tells a caller whether the server accepted the request before any
+// event is read, as http.Client.Do does, retrying as Next would.
+func TestOpen(t *testing.T) {
+	checkLeaks(t)
+	t.Run("Accepted", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.Respond(503, "warming up")},
+			ssetest.Script{ssetest.Data("a"), ssetest.Data("b")},
+		)
+		c, _ := testClient(srv)
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		if err := s.Open(); err != nil {
+			t.Fatalf("Open = %v, want nil after a retried 503", err)
+		}
+		if st := s.State(); st != Open {
+			t.Errorf("State after Open = %v, want open", st)
+		}
+		if err := s.Open(); err != nil {
+			t.Errorf("second Open = %v, want nil", err)
+		}
+		if n := len(srv.Requests()); n != 2 {
+			t.Errorf("%d requests, want 2", n)
+		}
+		if !s.Next() || s.Event().Data != "a" {
+			t.Fatalf("first event after Open: %v %v", s.Event(), s.Err())
+		}
+	})
+	t.Run("Refused", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(401, `{"error":"bad key"}`)})
+		c, _ := testClient(srv)
+		s := mustConnect(t, c, "GET", srv.URL, "")
+		err := s.Open()
+		var re *ResponseError
+		if !errors.As(err, &re) || re.StatusCode != 401 {
+			t.Fatalf("Open = %v, want the 401", err)
+		}
+		if s.Next() || s.Err() != err || s.State() != Closed {
+			t.Errorf("after a refused Open: Err %v, State %v", s.Err(), s.State())
+		}
+	})
+}

@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,131 +98,31 @@ func NewJSON[T any](src Source) *JSON[T] {
 // DoJSON sends req as a one-shot stream, such as a POST to an LLM's chat
 // completion endpoint, and returns a JSON over its events once the server
 // has accepted it. It uses a copy of c (DefaultClient if c is nil) with
-// OneShot set: the request and its body are sent once, nothing is
-// retried, and the end of the response ends the stream without error.
+// OneShot set: the request and its body are sent once (unless c's
+// MaxRetries allows retries before the stream opens), and the end of the
+// response ends the stream without error.
 //
 // Like http.Client.Do, DoJSON returns when the response headers have
 // arrived. A response the client does not accept (by default, anything but
-// a 200 text/event-stream) is returned as a *ResponseError holding the
+// a 2xx text/event-stream) is returned as a *ResponseError holding the
 // status, the header and the start of the body, such as the JSON error
 // that APIs send with a 401 or 429. Cancelling req's context, or calling
-// Close, ends the stream and its connection. To learn whether the server
-// accepts the request, DoJSON starts reading the first event in the
-// background; the Client's callbacks may thus run on another goroutine
-// until the first call to Next returns.
+// Close, ends the stream and its connection.
 func DoJSON[T any](req *http.Request, c *Client) (*JSON[T], error) {
-	if req == nil || req.URL == nil {
-		return nil, errors.New("sse: DoJSON needs a request with a URL")
-	}
 	if c == nil {
 		c = DefaultClient
 	}
-	oc := *c
-	oc.OneShot = true
-	opened := make(chan struct{})
-	var once sync.Once
-	onState := c.OnStateChange
-	oc.OnStateChange = func(st ReadyState) {
-		if st == Open {
-			once.Do(func() { close(opened) })
-		}
-		if onState != nil {
-			onState(st)
-		}
-	}
-	// Close cancels this context to unblock a Next in progress: Stream.Close
-	// is not called while another goroutine may be in Stream.Next.
-	ctx, cancel := context.WithCancel(req.Context())
-	s, err := oc.Connect(req.WithContext(ctx))
+	oneShot := *c
+	oneShot.OneShot = true
+	s, err := oneShot.Connect(req)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
-	p := &prefetch{Stream: s, cancel: cancel, first: make(chan bool, 1), inNext: true}
-	go func() { p.first <- p.next() }()
-	select {
-	case <-opened:
-	case ok := <-p.first:
-		p.ok, p.got = ok, true
-		if !ok && s.Err() != nil && !isClosed(opened) {
-			cancel()
-			return nil, s.Err()
-		}
+	if err := s.Open(); err != nil {
+		s.Close()
+		return nil, err
 	}
-	return NewJSON[T](p), nil
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// prefetch is the Stream of DoJSON, whose first Next is already under way
-// when DoJSON returns: it was started to learn whether the server accepts
-// the request.
-//
-// Its Close may be called from any goroutine: it cancels the stream's
-// context, which ends a Next in progress, and closes the Stream once no
-// Next is.
-type prefetch struct {
-	*Stream
-	cancel context.CancelFunc
-	first  chan bool
-	got    bool // the first Next's result has been received into ok
-	ok     bool
-	used   bool // the first Next's result has been handed to the reader
-
-	mu      sync.Mutex
-	inNext  bool
-	closing bool
-}
-
-func (p *prefetch) Next() bool {
-	if !p.used {
-		p.used = true
-		if !p.got {
-			p.ok, p.got = <-p.first, true
-		}
-		return p.ok
-	}
-	p.mu.Lock()
-	if p.closing {
-		p.mu.Unlock()
-		return false
-	}
-	p.inNext = true
-	p.mu.Unlock()
-	return p.next()
-}
-
-// next calls Stream.Next with inNext set, and closes the Stream after it
-// if Close was called meanwhile.
-func (p *prefetch) next() bool {
-	ok := p.Stream.Next()
-	p.mu.Lock()
-	p.inNext = false
-	closing := p.closing
-	p.mu.Unlock()
-	if closing {
-		p.Stream.Close()
-	}
-	return ok
-}
-
-func (p *prefetch) Close() error {
-	p.cancel()
-	p.mu.Lock()
-	p.closing = true
-	busy := p.inNext
-	p.mu.Unlock()
-	if !busy {
-		p.Stream.Close()
-	}
-	return nil
+	return NewJSON[T](s), nil
 }
 
 // Next decodes the next JSON value of the stream, which Current then

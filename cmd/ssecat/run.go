@@ -210,11 +210,6 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			}
 		},
 	}
-	if o.noReconnect && o.maxRetries == 0 {
-		// Not even an attempt that failed before the stream opened is
-		// made again, unless --max-retries says so.
-		c.ShouldRetry = func(error) bool { return false }
-	}
 	s, err := c.Connect(req)
 	if err != nil {
 		return a.usageFailure(usagef("%v", err))
@@ -320,11 +315,10 @@ func describe(err error, o *options) string {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timed out: " + err.Error()
 	}
-	msg := strings.TrimPrefix(err.Error(), "sse: ")
-	if msg == "server closed the stream" {
+	if errors.Is(err, sse.ErrServerClosed) {
 		return "the server ended the response"
 	}
-	return msg
+	return strings.TrimPrefix(err.Error(), "sse: ")
 }
 
 func hostOf(raw string) string {

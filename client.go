@@ -8,6 +8,7 @@ import (
 	"iter"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,15 +206,19 @@ func Connect(req *http.Request) (*Stream, error) {
 // request is sent on the first call to Next. The request's context ends the
 // stream when it is done.
 //
-// Connect fails only when req cannot be used: it is nil, or it has a body
-// that cannot be re-sent (ErrBodyNotReplayable), unless the Client is
-// OneShot.
+// Connect fails only when req cannot be used: it is nil, its URL is not
+// http or https with a host (when the default transport would send it), or
+// it has a body that cannot be re-sent (ErrBodyNotReplayable), unless the
+// Client is OneShot.
 func (c *Client) Connect(req *http.Request) (*Stream, error) {
 	if req == nil || req.URL == nil {
 		return nil, errors.New("sse: Connect needs a request with a URL")
 	}
 	if hasBody(req) && req.GetBody == nil && !c.OneShot {
 		return nil, ErrBodyNotReplayable
+	}
+	if err := c.checkURL(req.URL); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(req.Context())
 	s := &Stream{
@@ -245,6 +250,22 @@ func hasBody(req *http.Request) bool {
 	return req.Body != nil && req.Body != http.NoBody
 }
 
+// checkURL rejects a URL that net/http's own transport can never fetch,
+// which would otherwise be retried for ever as if the network had failed.
+// A custom Transport may know other schemes, so it is left to judge.
+func (c *Client) checkURL(u *url.URL) error {
+	if c.HTTPClient != nil && c.HTTPClient.Transport != nil && c.HTTPClient.Transport != http.DefaultTransport {
+		return nil
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("sse: unsupported URL scheme %q in %q (want http or https)", u.Scheme, u.String())
+	case u.Host == "":
+		return fmt.Errorf("sse: URL %q has no host", u.String())
+	}
+	return nil
+}
+
 // A Stream is a server-sent event stream that reconnects as EventSource
 // does. Like a Decoder, it is read with Next and Event (or Type, Data and
 // ID), or with the All iterator, on one goroutine. Close and State may be
@@ -271,6 +292,7 @@ type Stream struct {
 	err       error
 	lastID    string
 	retry     time.Duration // set by the server; zero until then
+	retrySet  bool          // the server has sent a valid "retry"
 	bo        backOff
 	failingAt time.Time // when the current run of failed attempts began
 	failures  int       // failed attempts in a row
@@ -474,6 +496,7 @@ func (s *Stream) attemptOnce() error {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	conn.arm()
 	resp, err := hc.Do(req)
 	if err != nil {
 		conn.stop()
@@ -495,6 +518,7 @@ func (s *Stream) attemptOnce() error {
 		return err
 	}
 	conn.body = resp.Body
+	conn.pause()
 	s.mu.Lock()
 	if s.closed.Load() {
 		s.mu.Unlock()
@@ -527,7 +551,11 @@ func (s *Stream) newRequest(ctx context.Context) (*http.Request, error) {
 		}
 		req.Body = body
 	}
-	req.Header.Set("Accept", "text/event-stream")
+	if req.Header.Get("Accept") == "" {
+		// A caller's own Accept stays: some protocols (MCP's Streamable
+		// HTTP) require "application/json, text/event-stream".
+		req.Header.Set("Accept", "text/event-stream")
+	}
 	req.Header.Set("Cache-Control", "no-cache")
 	if s.lastID != "" {
 		if !validHeaderValue(s.lastID) {
@@ -554,12 +582,18 @@ func validHeaderValue(v string) bool {
 
 func (s *Stream) setRetry(d time.Duration) {
 	s.retry = d
+	s.retrySet = true
 }
+
+// minServerRetry is the least reconnection time a server's "retry" can
+// set: a "retry: 0" (reconnect at once) from a server that then keeps
+// failing must not become a tight loop.
+const minServerRetry = 100 * time.Millisecond
 
 func (s *Stream) reconnectionTime() time.Duration {
 	switch {
-	case s.retry > 0:
-		return s.retry
+	case s.retrySet:
+		return max(s.retry, minServerRetry)
 	case s.c.ReconnectionTime > 0:
 		return s.c.ReconnectionTime
 	}
@@ -637,7 +671,12 @@ func (s *Stream) closeConn() {
 // request's context ended it, and otherwise the error of the last attempt:
 // a *ResponseError for a refused response (one that wraps ErrNoContent for
 // a 204), an error wrapping ErrEventTooLarge, ErrGaveUp, and so on.
-func (s *Stream) Err() error { return s.err }
+func (s *Stream) Err() error {
+	if !s.done && s.closed.Load() {
+		return ErrClosed
+	}
+	return s.err
+}
 
 // Event returns the current event.
 func (s *Stream) Event() Event { return s.dec.Event() }
@@ -801,7 +840,9 @@ func newResponseError(resp *http.Response, err error) *ResponseError {
 // one that could go on forever is not waited for.
 func drainAndClose(resp *http.Response) {
 	if resp.ContentLength >= 0 && resp.ContentLength <= maxErrorBody {
+		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
 		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+		t.Stop()
 	}
 	resp.Body.Close()
 }

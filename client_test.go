@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -1235,4 +1236,231 @@ func TestOpen(t *testing.T) {
 			t.Errorf("after a refused Open: Err %v, State %v", s.Err(), s.State())
 		}
 	})
+}
+
+// The idle timeout measures the server's silence, not the caller's: a
+// consumer that spends longer than IdleTimeout on one event, while the
+// server keeps sending, loses nothing.
+func TestIdleTimeoutIgnoresSlowConsumer(t *testing.T) {
+	checkLeaks(t)
+	script := ssetest.Script{ssetest.Data("1")}
+	for range 15 {
+		script = append(script, ssetest.Comment("keep-alive"), ssetest.Sleep(100*time.Millisecond))
+	}
+	script = append(script, ssetest.Data("2"))
+	srv := ssetest.New(t, script)
+	c, _ := testClient(srv)
+	c.IdleTimeout = time.Second
+	c.OneShot = true
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if !s.Next() {
+		t.Fatal(s.Err())
+	}
+	time.Sleep(1500 * time.Millisecond) // busy with event 1
+	if !s.Next() || s.Event().Data != "2" {
+		t.Fatalf("event 2 lost: Err = %v", s.Err())
+	}
+}
+
+// A PrepareRequest slower than IdleTimeout (a token refresh) is not a
+// silent server.
+func TestIdleTimeoutExcludesPrepareRequest(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("a")})
+	c, _ := testClient(srv)
+	c.IdleTimeout = 50 * time.Millisecond
+	c.MaxRetries = 2
+	c.PrepareRequest = func(*http.Request, int) error {
+		time.Sleep(200 * time.Millisecond) // fetching a token
+		return nil
+	}
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if !s.Next() {
+		t.Fatalf("no event: %v", s.Err())
+	}
+}
+
+// A caller's Accept header is kept: MCP's Streamable HTTP transport
+// requires "application/json, text/event-stream".
+func TestCallerAcceptKept(t *testing.T) {
+	checkLeaks(t)
+	const accept = "application/json, text/event-stream"
+	srv := ssetest.New(t, ssetest.Script{ssetest.RequireHeader("Accept", accept), ssetest.Data("ok")})
+	c, _ := testClient(srv)
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept", accept)
+	s, err := c.Connect(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Next() {
+		t.Fatalf("Err = %v", s.Err())
+	}
+}
+
+// Err reports ErrClosed as soon as Close returns, before any Next.
+func TestErrRightAfterClose(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Hold()})
+	c, _ := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if !s.Next() {
+		t.Fatal(s.Err())
+	}
+	s.Close()
+	if !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("Err after Close = %v, want ErrClosed", s.Err())
+	}
+}
+
+// A refused response whose body stalls does not hang Next, even when a
+// custom CheckResponse leaves the body unread.
+func TestRefusedBodyStalls(t *testing.T) {
+	checkLeaks(t)
+	defer func(d time.Duration) { errorBodyTimeout = d }(errorBodyTimeout)
+	errorBodyTimeout = 50 * time.Millisecond
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := &Client{
+		HTTPClient: srv.Client(),
+		CheckResponse: func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusUnauthorized {
+				return Permanent(errors.New("unauthorized"))
+			}
+			return DefaultCheckResponse(resp)
+		},
+	}
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	s, _ := c.Connect(req)
+	defer s.Close()
+	done := make(chan bool)
+	go func() { done <- s.Next() }()
+	select {
+	case <-done:
+		if s.Err() == nil || s.Err().Error() != "unauthorized" {
+			t.Errorf("Err = %v, want unauthorized", s.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Next blocked on a refused response's stalled body")
+	}
+}
+
+// A URL the transport can never fetch fails Connect, rather than being
+// retried for ever as a network error.
+func TestUnusableURL(t *testing.T) {
+	for _, raw := range []string{"localhost:8080/events", "ftp://example.com/x", "http:///no-host"} {
+		req, err := http.NewRequest("GET", raw, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if _, err := (&Client{}).Connect(req); err == nil || !strings.Contains(err.Error(), "sse: ") {
+			t.Errorf("Connect(%q) = %v, want an error", raw, err)
+		}
+	}
+}
+
+// A server's "retry: 0" asks for a prompt reconnect; the client honours it
+// with a small floor, not with its own default, so a failing server cannot
+// make it spin.
+func TestServerRetryZero(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Retry(0), ssetest.Data("a")},
+		ssetest.Script{ssetest.Respond(503, "")},
+		ssetest.Script{ssetest.Data("b")},
+	)
+	c, rec := testClient(srv)
+	c.ReconnectionTime = 3 * time.Second
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 2 {
+		t.Fatalf("events %v, Err %v", evs, s.Err())
+	}
+	d := rec.Delays()
+	if len(d) != 3 {
+		t.Fatalf("delays %v, want 3", d)
+	}
+	// After "a": the floor plus jitter; after the 503: doubled.
+	if d[0] < minServerRetry || d[0] > minServerRetry*3/2 || d[1] < 2*minServerRetry || d[1] > 3*minServerRetry {
+		t.Errorf("delays %v, want [%v..%v] then [%v..%v]", d, minServerRetry, minServerRetry*3/2, 2*minServerRetry, 3*minServerRetry)
+	}
+}
+
+// A "retry" too large to add jitter to is capped, never wrapped into a
+// negative delay (which would mean reconnecting at once).
+func TestHugeServerRetryCapped(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Raw("retry: 9223372036854\n\n"), ssetest.Data("a")},
+		ssetest.Script{ssetest.Data("b")},
+	)
+	c, rec := testClient(srv)
+	s := mustConnect(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 2 {
+		t.Fatalf("events %v, Err %v", evs, s.Err())
+	}
+	for _, d := range rec.Delays() {
+		if d != DefaultMaxReconnectionTime {
+			t.Errorf("delay %v, want the cap %v", d, DefaultMaxReconnectionTime)
+		}
+	}
+}
+
+// Close from another goroutine at any moment (connecting, waiting, reading)
+// ends Next promptly, with ErrClosed, and the observer sees Closed last.
+func TestCloseAtAnyMoment(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t)
+	srv.After = ssetest.Script{ssetest.Data("a"), ssetest.Flush(), ssetest.Sleep(time.Millisecond), ssetest.Data("b"), ssetest.Drop()}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 100 {
+		var mu sync.Mutex
+		var states []ReadyState
+		c := &Client{
+			HTTPClient:       srv.Client(),
+			ReconnectionTime: time.Millisecond,
+			IdleTimeout:      time.Duration(1+rng.IntN(3)) * time.Millisecond,
+			OnStateChange: func(st ReadyState) {
+				mu.Lock()
+				states = append(states, st)
+				mu.Unlock()
+			},
+		}
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		s, _ := c.Connect(req)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.Next() {
+			}
+		}()
+		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+		s.Close()
+		if s.State() != Closed {
+			t.Fatalf("round %d: State after Close = %v", i, s.State())
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Next did not return after Close", i)
+		}
+		if !errors.Is(s.Err(), ErrClosed) {
+			t.Fatalf("round %d: Err = %v", i, s.Err())
+		}
+		mu.Lock()
+		if len(states) == 0 || states[len(states)-1] != Closed {
+			t.Fatalf("round %d: states %v", i, states)
+		}
+		mu.Unlock()
+	}
 }

@@ -202,7 +202,12 @@ func (j *JSON[T]) ID() []byte { return j.src.ID() }
 // Err returns the error that ended the stream, or nil if it ended cleanly:
 // at the Done sentinel, or at the end of a one-shot stream or of a
 // Decoder's input. After Close it returns ErrClosed.
-func (j *JSON[T]) Err() error { return j.err }
+func (j *JSON[T]) Err() error {
+	if !j.done && j.closed.Load() {
+		return ErrClosed
+	}
+	return j.err
+}
 
 // Close ends the stream and, if the Source is an io.Closer, closes it. It
 // may be called from any goroutine, also while Next is blocked, which then
@@ -336,12 +341,24 @@ func (e *EventError) Error() string {
 
 var errorKey = []byte(`"error"`)
 
+// isEmptyJSON reports whether a JSON value is absent or says nothing.
+func isEmptyJSON(raw []byte) bool {
+	switch string(raw) {
+	case "", "null", "false", "0", `""`, "{}", "[]":
+		return true
+	}
+	return false
+}
+
 // DefaultCheckEvent is the CheckEvent that NewJSON sets. It returns an
-// *EventError for an event of type "error" (Anthropic's in-band errors),
-// and for an event whose data is a JSON object with a non-null "error"
-// member (as OpenAI-compatible APIs send when a stream fails midway, with
-// status 200 long gone). Other events are nil. It costs one scan of the
-// data unless the data contains the string "error" in quotes.
+// *EventError for an event of type "error" (Anthropic's in-band errors,
+// and the flat {"type":"error","code":…,"message":…} of OpenAI's Responses
+// API), and for an event whose data is a JSON object with an "error"
+// member that says something (as OpenAI-compatible APIs send when a stream
+// fails midway, with status 200 long gone): an "error" that is null,
+// false, 0, "", {} or [] is no error, as servers that always send the
+// member write it. Other events are nil. It costs one scan of the data
+// unless the data contains the string "error" in quotes.
 func DefaultCheckEvent(eventType, data []byte) error {
 	isErrorType := string(eventType) == "error"
 	if !isErrorType {
@@ -357,8 +374,12 @@ func DefaultCheckEvent(eventType, data []byte) error {
 		return nil
 	}
 	raw := bytes.TrimSpace(payload.Error)
-	if !isErrorType && (len(raw) == 0 || string(raw) == "null" || string(raw) == "false") {
-		return nil
+	if isEmptyJSON(raw) {
+		if !isErrorType {
+			return nil
+		}
+		// An error event whose payload is itself the error.
+		raw = bytes.TrimSpace(data)
 	}
 	e := &EventError{Event: Event{Type: string(eventType), Data: string(data)}}
 	var obj struct {

@@ -296,6 +296,15 @@ func TestDefaultCheckEvent(t *testing.T) {
 		{"message", `[{"error":1}]`, nil},
 		{"message", `{"error":null}`, nil},
 		{"message", `{"error":false}`, nil},
+		// Servers that always send the member write it empty.
+		{"message", `{"text":"hi","error":""}`, nil},
+		{"message", `{"text":"hi","error":{}}`, nil},
+		{"message", `{"text":"hi","error":[]}`, nil},
+		{"message", `{"text":"hi","error":0}`, nil},
+		// OpenAI's Responses API: the error event's payload is the error.
+		{"error", `{"type":"error","code":"server_error","message":"The server had an error","param":null}`,
+			&EventError{Event: Event{Type: "error", Data: `{"type":"error","code":"server_error","message":"The server had an error","param":null}`},
+				Kind: "error", Code: "server_error", Message: "The server had an error"}},
 		{"message", `{"choices":[{"delta":{"content":"\"error\""}}]}`, nil},
 		{"ping", `{"type":"ping"}`, nil},
 		{"content_block_delta", `{"type":"content_block_delta","delta":{"text":"{\"error\": 1}"}}`, nil},

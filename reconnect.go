@@ -146,8 +146,12 @@ func (b *backOff) next(base, limit time.Duration) time.Duration {
 	}
 	// With no randomization NextBackOff never returns less than base,
 	// nor more than max(base, limit).
-	d := b.exp.NextBackOff()
-	return min(d+time.Duration(b.rand()*jitterFraction*float64(d)), limit)
+	d := min(b.exp.NextBackOff(), limit)
+	j := time.Duration(b.rand() * jitterFraction * float64(d))
+	if j > limit-d {
+		return limit
+	}
+	return d + j
 }
 
 // reset starts the growth again, after a connection that delivered events.
@@ -183,13 +187,24 @@ type connection struct {
 func newConnection(parent context.Context, idle time.Duration) *connection {
 	c := &connection{limit: idle}
 	c.ctx, c.cancel = context.WithCancel(parent)
-	if idle > 0 {
-		c.timer = time.AfterFunc(idle, func() {
+	return c
+}
+
+// arm starts the idle clock, just before the request is sent.
+func (c *connection) arm() {
+	if c.limit > 0 {
+		c.timer = time.AfterFunc(c.limit, func() {
 			c.idle.Store(true)
 			c.cancel()
 		})
 	}
-	return c
+}
+
+// pause stops the idle clock while no read is waiting.
+func (c *connection) pause() {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 }
 
 func (c *connection) idleError() error {
@@ -197,10 +212,11 @@ func (c *connection) idleError() error {
 }
 
 func (c *connection) Read(p []byte) (int, error) {
-	n, err := c.body.Read(p)
-	if n > 0 && c.timer != nil {
-		c.timer.Reset(c.limit)
+	if c.timer != nil {
+		c.timer.Reset(c.limit) // the clock runs only while a read waits
 	}
+	n, err := c.body.Read(p)
+	c.pause()
 	if err != nil && c.idle.Load() {
 		err = c.idleError()
 	}

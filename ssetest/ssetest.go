@@ -101,14 +101,25 @@ type Conn struct {
 // end of the script.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.start()
-	return c.ResponseWriter.Write(p)
+	n, err := c.ResponseWriter.Write(p)
+	return n, clientGone(err)
 }
 
 // Flush sends the status and headers, if not sent yet, and what has been
 // written.
 func (c *Conn) Flush() error {
 	c.start()
-	return http.NewResponseController(c.ResponseWriter).Flush()
+	return clientGone(http.NewResponseController(c.ResponseWriter).Flush())
+}
+
+// clientGone marks a failed write as the client having left: a response
+// can fail only because its connection is gone, which ends the script
+// quietly rather than failing the test.
+func clientGone(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errClientGone, err)
 }
 
 // start sends the status and headers: text/event-stream and no-cache unless

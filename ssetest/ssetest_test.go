@@ -283,3 +283,26 @@ func TestStepString(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// A client that leaves in the middle of a script is no failure of the
+// server's: the script stops quietly.
+func TestClientLeavesMidScript(t *testing.T) {
+	var script ssetest.Script
+	for range 5000 {
+		script = append(script, ssetest.Data("x"), ssetest.Flush())
+	}
+	srv := ssetest.NewServer(script)
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Close() // waits for the handler
+	if err := srv.Err(); err != nil {
+		t.Errorf("Err = %v, want nil: the client merely left", err)
+	}
+}

@@ -105,7 +105,9 @@ type Client struct {
 	MaxEventSize int
 
 	// ReconnectionTime is the delay before the first reconnect until the
-	// server sets it with "retry"; zero means DefaultReconnectionTime.
+	// server sets it with "retry"; zero means DefaultReconnectionTime. A
+	// server's "retry" below 100 ms counts as 100 ms, so that a "retry: 0"
+	// from a server that keeps failing cannot make the client spin.
 	ReconnectionTime time.Duration
 
 	// MaxReconnectionTime caps the delay between attempts, including one
@@ -127,7 +129,8 @@ type Client struct {
 	// IdleTimeout, if set, treats a connection that receives no bytes at
 	// all (comments count, so a server's keep-alives keep it open) for that
 	// long, waiting for the response or reading it, as dead, and
-	// reconnects.
+	// reconnects. Only the time the client spends waiting for the server
+	// counts: not PrepareRequest, nor the caller's work between events.
 	IdleTimeout time.Duration
 
 	// OneShot makes the first response the whole stream, as in

@@ -754,9 +754,10 @@ func (s *Stream) Close() error {
 // default CheckResponse, a status other than 2xx, a 204, or a 2xx that is
 // not text/event-stream.
 type ResponseError struct {
-	StatusCode int
-	Status     string
-	Header     http.Header
+	StatusCode int         // e.g. 401
+	Status     string      // e.g. "401 Unauthorized"
+	Header     http.Header // the response's header
+
 	// Body is the start of the response body, at most 4 KiB, such as the
 	// JSON error an API sends with a 4xx: what arrived within a second.
 	Body []byte
@@ -788,7 +789,7 @@ func (e *ResponseError) Error() string {
 	if len(e.Body) > 0 {
 		body := strings.TrimSpace(string(e.Body))
 		if len(body) > 200 {
-			body = body[:200] + "…"
+			body = string(truncateUTF8([]byte(body), 200)) + "…"
 		}
 		fmt.Fprintf(&b, ": %s", body)
 	}

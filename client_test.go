@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ssekit/sse/ssetest"
@@ -1462,5 +1463,19 @@ func TestCloseAtAnyMoment(t *testing.T) {
 			t.Fatalf("round %d: states %v", i, states)
 		}
 		mu.Unlock()
+	}
+}
+
+// A refused response's message shows the start of its body, cut on a
+// character boundary so the message stays valid UTF-8.
+func TestResponseErrorCutsOnCharacter(t *testing.T) {
+	body := strings.Repeat("a", 199) + "é and more"
+	err := &ResponseError{StatusCode: 401, Status: "401 Unauthorized", Body: []byte(body)}
+	msg := err.Error()
+	if !utf8.ValidString(msg) {
+		t.Errorf("Error() = %q: not valid UTF-8", msg)
+	}
+	if !strings.HasSuffix(msg, strings.Repeat("a", 199)+"…") {
+		t.Errorf("Error() = %q, want the body cut before the é", msg)
 	}
 }

@@ -1,6 +1,3 @@
-// Package sse reads Server-Sent Events: a streaming text/event-stream
-// parser that follows the WHATWG HTML "interpreting an event stream"
-// algorithm exactly, and a reconnecting client built on it.
 package sse
 
 import (

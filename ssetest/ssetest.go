@@ -334,10 +334,10 @@ func Func(name string, f func(c *Conn) error) Step {
 type Request struct {
 	// Conn is the number of the connection, from 1.
 	Conn   int
-	Method string
-	URL    *url.URL
-	Proto  string
-	Header http.Header
+	Method string      // as received
+	URL    *url.URL    // the request URI, as received
+	Proto  string      // "HTTP/1.1" or "HTTP/2.0"
+	Header http.Header // as received
 	// Body is the whole request body.
 	Body []byte
 	// Time is when the request reached the handler.

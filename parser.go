@@ -476,6 +476,16 @@ func (d *Decoder) parseLine(from, to int) bool {
 		}
 		return false
 	}
+	// Most lines are data lines: recognise them without looking for the
+	// colon or comparing the name as a string.
+	if len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data" {
+		value := line[5:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		d.addData(value, to)
+		return false
+	}
 	name, value := line, line[len(line):]
 	if colon := indexColon(line); colon >= 0 {
 		name, value = line[:colon], line[colon+1:]
@@ -485,17 +495,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 	}
 	switch string(name) {
 	case "data":
-		if d.dataLines == 0 {
-			d.dataRef = true
-			d.dataStart = to - len(value)
-			d.dataEnd = to
-		} else {
-			d.materializeData()
-			d.data = append(d.data, '\n')
-			d.data = append(d.data, value...)
-		}
-		d.dataLines++
-		d.addEventSize(len(value) + 1)
+		d.addData(value, to)
 	case "event":
 		d.setEventType(value)
 	case "id":
@@ -504,6 +504,22 @@ func (d *Decoder) parseLine(from, to int) bool {
 		d.setRetry(value)
 	}
 	return false
+}
+
+// addData adds the value of a data line, which ends at to in the buffer,
+// to the event.
+func (d *Decoder) addData(value []byte, to int) {
+	if d.dataLines == 0 {
+		d.dataRef = true
+		d.dataStart = to - len(value)
+		d.dataEnd = to
+	} else {
+		d.materializeData()
+		d.data = append(d.data, '\n')
+		d.data = append(d.data, value...)
+	}
+	d.dataLines++
+	d.addEventSize(len(value) + 1)
 }
 
 // indexColon is bytes.IndexByte(line, ':'), faster for the short field

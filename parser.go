@@ -407,6 +407,31 @@ func (d *Decoder) skipBOM() bool {
 // findEOL returns the index in buf of the CR or LF that ends the line at
 // start, or -1 if the buffer holds no line ending.
 func (d *Decoder) findEOL() int {
+	if d.lfAt < d.start && d.crAt < d.start {
+		// Neither is known: if few bytes are left to search, as after a
+		// small read, look for both at once, which costs less than two
+		// bytes.IndexByte calls.
+		from := max(d.start, min(d.lfScanned, d.crScanned))
+		to := d.end
+		if to-from > shortScan {
+			goto search
+		}
+		if i := indexCRLF(d.buf[from:to]); i >= 0 {
+			eol := from + i
+			if d.buf[eol] == '\n' {
+				d.lfAt, d.lfScanned = eol, eol+1
+				d.crScanned = max(d.crScanned, eol+1)
+			} else {
+				d.crAt, d.crScanned = eol, eol+1
+				d.lfScanned = max(d.lfScanned, eol+1)
+			}
+			return eol
+		}
+		d.lfAt, d.crAt = -1, -1
+		d.lfScanned, d.crScanned = to, to
+		return -1
+	}
+search:
 	if d.lfAt < d.start {
 		from := max(d.start, d.lfScanned)
 		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
@@ -441,6 +466,20 @@ func (d *Decoder) findEOL() int {
 		return d.crAt
 	}
 	return min(d.crAt, d.lfAt)
+}
+
+// shortScan is the most bytes findEOL searches for CR and LF together, in
+// one loop, rather than for each with bytes.IndexByte.
+const shortScan = 16
+
+// indexCRLF returns the index of the first CR or LF in b, or -1.
+func indexCRLF(b []byte) int {
+	for i, c := range b {
+		if c <= '\r' && (c == '\n' || c == '\r') {
+			return i
+		}
+	}
+	return -1
 }
 
 // consumeEOL moves start past the line ending at eol. A CR at the end of
@@ -515,8 +554,13 @@ func (d *Decoder) addData(value []byte, to int) {
 		d.dataEnd = to
 	} else {
 		d.materializeData()
-		d.data = append(d.data, '\n')
-		d.data = append(d.data, value...)
+		n := len(d.data)
+		if cap(d.data)-n <= len(value) {
+			d.data = append(d.data, make([]byte, 1+len(value))...)[:n]
+		}
+		d.data = d.data[:n+1+len(value)]
+		d.data[n] = '\n'
+		copy(d.data[n+1:], value)
 	}
 	d.dataLines++
 	d.addEventSize(len(value) + 1)

@@ -5,6 +5,7 @@ package sse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -416,7 +417,7 @@ func (d *Decoder) findEOL() int {
 		if to-from > shortScan {
 			goto search
 		}
-		if i := indexCRLF(d.buf[from:to]); i >= 0 {
+		if i := indexCRLF(d.buf, from, to); i >= 0 {
 			eol := from + i
 			if d.buf[eol] == '\n' {
 				d.lfAt, d.lfScanned = eol, eol+1
@@ -472,14 +473,47 @@ search:
 // one loop, rather than for each with bytes.IndexByte.
 const shortScan = 16
 
-// indexCRLF returns the index of the first CR or LF in b, or -1.
-func indexCRLF(b []byte) int {
-	for i, c := range b {
-		if c <= '\r' && (c == '\n' || c == '\r') {
-			return i
+// indexCRLF returns the index in b[from:to], to-from <= shortScan, of
+// the first CR or LF in it, relative to from, or -1. Where b has room past
+// to it tests eight bytes at a time, ignoring those past to.
+func indexCRLF(b []byte, from, to int) int {
+	n := to - from
+	if from+shortScan > len(b) {
+		for i, c := range b[from:to] {
+			if c <= '\r' && (c == '\n' || c == '\r') {
+				return i
+			}
 		}
+		return -1
+	}
+	w := b[from : from+shortScan : from+shortScan]
+	m := crlfMask(binary.LittleEndian.Uint64(w))
+	if n < 8 {
+		m &= 1<<(8*n) - 1
+	}
+	if m != 0 {
+		return bits.TrailingZeros64(m) / 8
+	}
+	if n <= 8 {
+		return -1
+	}
+	m = crlfMask(binary.LittleEndian.Uint64(w[8:])) & (1<<(8*(n-8)) - 1)
+	if m != 0 {
+		return 8 + bits.TrailingZeros64(m)/8
 	}
 	return -1
+}
+
+// crlfMask returns w, eight bytes, with the high bit of each byte that is
+// CR or LF set and every other bit clear.
+func crlfMask(w uint64) uint64 {
+	const lo7, hi = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ 0x0A0A0A0A0A0A0A0A // zero where LF
+	y := w ^ 0x0D0D0D0D0D0D0D0D // zero where CR
+	// A byte's high bit is set where it is not zero, exactly.
+	nx := (x&lo7 + lo7) | x
+	ny := (y&lo7 + lo7) | y
+	return ^(nx & ny) & hi
 }
 
 // consumeEOL moves start past the line ending at eol. A CR at the end of

@@ -631,7 +631,13 @@ func (d *Decoder) setEventType(value []byte) {
 }
 
 func (d *Decoder) setID(value []byte) {
-	if bytes.IndexByte(value, 0) >= 0 {
+	if len(value) <= shortValue {
+		for _, c := range value {
+			if c == 0 {
+				return
+			}
+		}
+	} else if bytes.IndexByte(value, 0) >= 0 {
 		return
 	}
 	d.idBuf = append(d.idBuf[:0], value...)
@@ -705,7 +711,7 @@ func (d *Decoder) dispatch() bool {
 		d.evType = d.messageType[:]
 	} else {
 		d.evType = d.eventType
-		if !utf8.Valid(d.evType) {
+		if !validShort(d.evType) && !utf8.Valid(d.evType) {
 			d.fixType = appendValidUTF8(d.fixType[:0], d.evType)
 			d.evType = d.fixType
 		}
@@ -942,10 +948,30 @@ func (d *Decoder) endCont() {
 	d.contBuf = d.contBuf[:0]
 }
 
+// shortValue is how long a value (an event type, an ID) may be for a
+// loop over its bytes to cost less than a call that handles any length.
+const shortValue = 32
+
+// validShort reports whether b is short and ASCII, which is valid UTF-8.
+// Event types and IDs usually are, and utf8.Valid costs more for them.
+func validShort(b []byte) bool {
+	if len(b) > shortValue {
+		return false
+	}
+	var or byte
+	for _, c := range b {
+		or |= c
+	}
+	return or < utf8.RuneSelf
+}
+
 // appendValidUTF8 appends src to dst with each invalid sequence replaced
 // by U+FFFD, one per maximal invalid subpart, as the WHATWG UTF-8 decoder
 // does (utf8 and strings.ToValidUTF8 count invalid bytes differently).
 func appendValidUTF8(dst, src []byte) []byte {
+	if validShort(src) {
+		return append(dst, src...)
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c < utf8.RuneSelf {

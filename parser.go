@@ -694,14 +694,18 @@ func (d *Decoder) dispatch() bool {
 		return false
 	}
 	data := d.data
-	valid := false
+	var valid bool
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
 		d.dataRef = false
-		valid = d.validInBuf(d.dataStart, d.dataEnd)
+		valid = d.validInBuf(d.dataStart, d.dataEnd) || utf8.Valid(data)
+	} else {
+		// Lines of text joined: mostly ASCII, often with a character
+		// here and there that is not.
+		valid = validUTF8(data)
 	}
 	d.data = d.data[:0]
-	if !valid && !utf8.Valid(data) {
+	if !valid {
 		d.fixData = appendValidUTF8(d.fixData[:0], data)
 		data = d.fixData
 	}
@@ -720,6 +724,40 @@ func (d *Decoder) dispatch() bool {
 	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
 	d.evOK = true
 	return true
+}
+
+// validUTF8 is utf8.Valid, faster on text that is mostly ASCII with a
+// multi-byte character here and there: after each such character
+// utf8.Valid needs 24 ASCII bytes in a row to reach its fastest loop, and
+// this one goes back to it at once.
+func validUTF8(p []byte) bool {
+	const hi = 0x8080808080808080
+	le := binary.LittleEndian
+	for {
+		for len(p) >= 32 {
+			q := p[:32]
+			if (le.Uint64(q[0:8])|le.Uint64(q[8:16])|le.Uint64(q[16:24])|le.Uint64(q[24:32]))&hi != 0 {
+				break
+			}
+			p = p[32:]
+		}
+		for len(p) >= 8 && le.Uint64(p[:8])&hi == 0 {
+			p = p[8:]
+		}
+		if len(p) < 8 {
+			return utf8.Valid(p)
+		}
+		// Skip to the first non-ASCII byte and check the characters from
+		// there up to the next ASCII byte.
+		p = p[bits.TrailingZeros64(le.Uint64(p[:8])&hi)/8:]
+		for len(p) > 0 && p[0] >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(p)
+			if r == utf8.RuneError && size == 1 {
+				return false
+			}
+			p = p[size:]
+		}
+	}
 }
 
 // validInBuf reports whether buf[from:to], a data value held in the

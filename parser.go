@@ -751,13 +751,45 @@ func validUTF8(p []byte) bool {
 		// there up to the next ASCII byte.
 		p = p[bits.TrailingZeros64(le.Uint64(p[:8])&hi)/8:]
 		for len(p) > 0 && p[0] >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(p)
-			if r == utf8.RuneError && size == 1 {
+			size := validRuneLen(p)
+			if size == 0 {
 				return false
 			}
 			p = p[size:]
 		}
 	}
+}
+
+// validRuneLen returns the length of the well-formed multi-byte UTF-8
+// sequence at the start of p, or 0 if there is none.
+func validRuneLen(p []byte) int {
+	const cb = 0xC0 // continuation bytes are 10xxxxxx
+	lo, hi := byte(0x80), byte(0xBF)
+	switch c := p[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		if len(p) >= 2 && p[1]&cb == 0x80 {
+			return 2
+		}
+	case c >= 0xE0 && c <= 0xEF:
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		if len(p) >= 3 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 {
+			return 3
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		if len(p) >= 4 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 && p[3]&cb == 0x80 {
+			return 4
+		}
+	}
+	return 0
 }
 
 // validInBuf reports whether buf[from:to], a data value held in the

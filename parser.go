@@ -353,6 +353,18 @@ func (d *Decoder) parseBuffered() bool {
 		var eol int
 		if c := d.buf[d.start]; c == '\n' || c == '\r' {
 			eol = d.start // a blank line: no need to search
+		} else if d.lfAt < d.start && d.crAt < d.start && d.crScanned >= d.end {
+			// No CR is left in the buffer, as in a stream that ends its
+			// lines with LF: the line ends at the next LF.
+			from := max(d.start, d.lfScanned)
+			eol = bytes.IndexByte(d.buf[from:d.end], '\n')
+			if eol >= 0 {
+				eol += from
+				d.lfScanned = eol + 1
+			} else {
+				d.lfScanned = d.end
+			}
+			d.lfAt = eol
 		} else {
 			eol = d.findEOL()
 		}
@@ -586,16 +598,23 @@ func (d *Decoder) addData(value []byte, to int) {
 		d.dataRef = true
 		d.dataStart = to - len(value)
 		d.dataEnd = to
+		d.dataLines = 1
+		d.addEventSize(len(value) + 1)
 	} else {
-		d.materializeData()
-		n := len(d.data)
-		if cap(d.data)-n <= len(value) {
-			d.data = append(d.data, make([]byte, 1+len(value))...)[:n]
-		}
-		d.data = d.data[:n+1+len(value)]
-		d.data[n] = '\n'
-		copy(d.data[n+1:], value)
+		d.joinData(value)
 	}
+}
+
+// joinData adds the value of a data line after the first to the event.
+func (d *Decoder) joinData(value []byte) {
+	d.materializeData()
+	n := len(d.data)
+	if cap(d.data)-n <= len(value) {
+		d.data = append(d.data, make([]byte, 1+len(value))...)[:n]
+	}
+	d.data = d.data[:n+1+len(value)]
+	d.data[n] = '\n'
+	copy(d.data[n+1:], value)
 	d.dataLines++
 	d.addEventSize(len(value) + 1)
 }

@@ -2,6 +2,7 @@ package sse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -349,6 +350,18 @@ func (d *Decoder) parseBuffered() bool {
 		var eol int
 		if c := d.buf[d.start]; c == '\n' || c == '\r' {
 			eol = d.start // a blank line: no need to search
+		} else if d.lfAt < d.start && d.crAt < d.start && d.crScanned >= d.end {
+			// No CR is left in the buffer, as in a stream that ends its
+			// lines with LF: the line ends at the next LF.
+			from := max(d.start, d.lfScanned)
+			eol = bytes.IndexByte(d.buf[from:d.end], '\n')
+			if eol >= 0 {
+				eol += from
+				d.lfScanned = eol + 1
+			} else {
+				d.lfScanned = d.end
+			}
+			d.lfAt = eol
 		} else {
 			eol = d.findEOL()
 		}
@@ -404,6 +417,31 @@ func (d *Decoder) skipBOM() bool {
 // findEOL returns the index in buf of the CR or LF that ends the line at
 // start, or -1 if the buffer holds no line ending.
 func (d *Decoder) findEOL() int {
+	if d.lfAt < d.start && d.crAt < d.start {
+		// Neither is known: if few bytes are left to search, as after a
+		// small read, look for both at once, which costs less than two
+		// bytes.IndexByte calls.
+		from := max(d.start, min(d.lfScanned, d.crScanned))
+		to := d.end
+		if to-from > shortScan {
+			goto search
+		}
+		if i := indexCRLF(d.buf, from, to); i >= 0 {
+			eol := from + i
+			if d.buf[eol] == '\n' {
+				d.lfAt, d.lfScanned = eol, eol+1
+				d.crScanned = max(d.crScanned, eol+1)
+			} else {
+				d.crAt, d.crScanned = eol, eol+1
+				d.lfScanned = max(d.lfScanned, eol+1)
+			}
+			return eol
+		}
+		d.lfAt, d.crAt = -1, -1
+		d.lfScanned, d.crScanned = to, to
+		return -1
+	}
+search:
 	if d.lfAt < d.start {
 		from := max(d.start, d.lfScanned)
 		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
@@ -440,6 +478,53 @@ func (d *Decoder) findEOL() int {
 	return min(d.crAt, d.lfAt)
 }
 
+// shortScan is the most bytes findEOL searches for CR and LF together, in
+// one loop, rather than for each with bytes.IndexByte.
+const shortScan = 16
+
+// indexCRLF returns the index in b[from:to], to-from <= shortScan, of
+// the first CR or LF in it, relative to from, or -1. Where b has room past
+// to it tests eight bytes at a time, ignoring those past to.
+func indexCRLF(b []byte, from, to int) int {
+	n := to - from
+	if from+shortScan > len(b) {
+		for i, c := range b[from:to] {
+			if c <= '\r' && (c == '\n' || c == '\r') {
+				return i
+			}
+		}
+		return -1
+	}
+	w := b[from : from+shortScan : from+shortScan]
+	m := crlfMask(binary.LittleEndian.Uint64(w))
+	if n < 8 {
+		m &= 1<<(8*n) - 1
+	}
+	if m != 0 {
+		return bits.TrailingZeros64(m) / 8
+	}
+	if n <= 8 {
+		return -1
+	}
+	m = crlfMask(binary.LittleEndian.Uint64(w[8:])) & (1<<(8*(n-8)) - 1)
+	if m != 0 {
+		return 8 + bits.TrailingZeros64(m)/8
+	}
+	return -1
+}
+
+// crlfMask returns w, eight bytes, with the high bit of each byte that is
+// CR or LF set and every other bit clear.
+func crlfMask(w uint64) uint64 {
+	const lo7, hi = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ 0x0A0A0A0A0A0A0A0A // zero where LF
+	y := w ^ 0x0D0D0D0D0D0D0D0D // zero where CR
+	// A byte's high bit is set where it is not zero, exactly.
+	nx := (x&lo7 + lo7) | x
+	ny := (y&lo7 + lo7) | y
+	return ^(nx & ny) & hi
+}
+
 // consumeEOL moves start past the line ending at eol. A CR at the end of
 // the buffer ends the line at once; an LF that arrives after it later is
 // skipped then.
@@ -473,6 +558,16 @@ func (d *Decoder) parseLine(from, to int) bool {
 		}
 		return false
 	}
+	// Most lines are data lines: recognise them without looking for the
+	// colon or comparing the name as a string.
+	if len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data" {
+		value := line[5:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		d.addData(value, to)
+		return false
+	}
 	name, value := line, line[len(line):]
 	if colon := indexColon(line); colon >= 0 {
 		name, value = line[:colon], line[colon+1:]
@@ -482,17 +577,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 	}
 	switch string(name) {
 	case "data":
-		if d.dataLines == 0 {
-			d.dataRef = true
-			d.dataStart = to - len(value)
-			d.dataEnd = to
-		} else {
-			d.materializeData()
-			d.data = append(d.data, '\n')
-			d.data = append(d.data, value...)
-		}
-		d.dataLines++
-		d.addEventSize(len(value) + 1)
+		d.addData(value, to)
 	case "event":
 		d.setEventType(value)
 	case "id":
@@ -501,6 +586,34 @@ func (d *Decoder) parseLine(from, to int) bool {
 		d.setRetry(value)
 	}
 	return false
+}
+
+// addData adds the value of a data line, which ends at to in the buffer,
+// to the event.
+func (d *Decoder) addData(value []byte, to int) {
+	if d.dataLines == 0 {
+		d.dataRef = true
+		d.dataStart = to - len(value)
+		d.dataEnd = to
+		d.dataLines = 1
+		d.addEventSize(len(value) + 1)
+	} else {
+		d.joinData(value)
+	}
+}
+
+// joinData adds the value of a data line after the first to the event.
+func (d *Decoder) joinData(value []byte) {
+	d.materializeData()
+	n := len(d.data)
+	if cap(d.data)-n <= len(value) {
+		d.data = append(d.data, make([]byte, 1+len(value))...)[:n]
+	}
+	d.data = d.data[:n+1+len(value)]
+	d.data[n] = '\n'
+	copy(d.data[n+1:], value)
+	d.dataLines++
+	d.addEventSize(len(value) + 1)
 }
 
 // indexColon is bytes.IndexByte(line, ':'), faster for the short field
@@ -534,7 +647,13 @@ func (d *Decoder) setEventType(value []byte) {
 }
 
 func (d *Decoder) setID(value []byte) {
-	if bytes.IndexByte(value, 0) >= 0 {
+	if len(value) <= shortValue {
+		for _, c := range value {
+			if c == 0 {
+				return
+			}
+		}
+	} else if bytes.IndexByte(value, 0) >= 0 {
 		return
 	}
 	d.idBuf = append(d.idBuf[:0], value...)
@@ -591,14 +710,18 @@ func (d *Decoder) dispatch() bool {
 		return false
 	}
 	data := d.data
-	valid := false
+	var valid bool
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
 		d.dataRef = false
-		valid = d.validInBuf(d.dataStart, d.dataEnd)
+		valid = d.validInBuf(d.dataStart, d.dataEnd) || utf8.Valid(data)
+	} else {
+		// Lines of text joined: mostly ASCII, often with a character
+		// here and there that is not.
+		valid = validUTF8(data)
 	}
 	d.data = d.data[:0]
-	if !valid && !utf8.Valid(data) {
+	if !valid {
 		d.fixData = appendValidUTF8(d.fixData[:0], data)
 		data = d.fixData
 	}
@@ -608,7 +731,7 @@ func (d *Decoder) dispatch() bool {
 		d.evType = d.messageType[:]
 	} else {
 		d.evType = d.eventType
-		if !utf8.Valid(d.evType) {
+		if !validShort(d.evType) && !utf8.Valid(d.evType) {
 			d.fixType = appendValidUTF8(d.fixType[:0], d.evType)
 			d.evType = d.fixType
 		}
@@ -617,6 +740,72 @@ func (d *Decoder) dispatch() bool {
 	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
 	d.evOK = true
 	return true
+}
+
+// validUTF8 is utf8.Valid, faster on text that is mostly ASCII with a
+// multi-byte character here and there: after each such character
+// utf8.Valid needs 24 ASCII bytes in a row to reach its fastest loop, and
+// this one goes back to it at once.
+func validUTF8(p []byte) bool {
+	const hi = 0x8080808080808080
+	le := binary.LittleEndian
+	for {
+		for len(p) >= 32 {
+			q := p[:32]
+			if (le.Uint64(q[0:8])|le.Uint64(q[8:16])|le.Uint64(q[16:24])|le.Uint64(q[24:32]))&hi != 0 {
+				break
+			}
+			p = p[32:]
+		}
+		for len(p) >= 8 && le.Uint64(p[:8])&hi == 0 {
+			p = p[8:]
+		}
+		if len(p) < 8 {
+			return utf8.Valid(p)
+		}
+		// Skip to the first non-ASCII byte and check the characters from
+		// there up to the next ASCII byte.
+		p = p[bits.TrailingZeros64(le.Uint64(p[:8])&hi)/8:]
+		for len(p) > 0 && p[0] >= utf8.RuneSelf {
+			size := validRuneLen(p)
+			if size == 0 {
+				return false
+			}
+			p = p[size:]
+		}
+	}
+}
+
+// validRuneLen returns the length of the well-formed multi-byte UTF-8
+// sequence at the start of p, or 0 if there is none.
+func validRuneLen(p []byte) int {
+	const cb = 0xC0 // continuation bytes are 10xxxxxx
+	lo, hi := byte(0x80), byte(0xBF)
+	switch c := p[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		if len(p) >= 2 && p[1]&cb == 0x80 {
+			return 2
+		}
+	case c >= 0xE0 && c <= 0xEF:
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		if len(p) >= 3 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 {
+			return 3
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		if len(p) >= 4 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 && p[3]&cb == 0x80 {
+			return 4
+		}
+	}
+	return 0
 }
 
 // validInBuf reports whether buf[from:to], a data value held in the
@@ -845,10 +1034,30 @@ func (d *Decoder) endCont() {
 	d.contBuf = d.contBuf[:0]
 }
 
+// shortValue is how long a value (an event type, an ID) may be for a
+// loop over its bytes to cost less than a call that handles any length.
+const shortValue = 32
+
+// validShort reports whether b is short and ASCII, which is valid UTF-8.
+// Event types and IDs usually are, and utf8.Valid costs more for them.
+func validShort(b []byte) bool {
+	if len(b) > shortValue {
+		return false
+	}
+	var or byte
+	for _, c := range b {
+		or |= c
+	}
+	return or < utf8.RuneSelf
+}
+
 // appendValidUTF8 appends src to dst with each invalid sequence replaced
 // by U+FFFD, one per maximal invalid subpart, as the WHATWG UTF-8 decoder
 // does (utf8 and strings.ToValidUTF8 count invalid bytes differently).
 func appendValidUTF8(dst, src []byte) []byte {
+	if validShort(src) {
+		return append(dst, src...)
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c < utf8.RuneSelf {

@@ -23,6 +23,10 @@ const DefaultMaxEventSize = 64 << 20
 // of one event together, exceed the decoder's MaxEventSize.
 var ErrEventTooLarge = errors.New("sse: event too large")
 
+// ErrNoReader is the error of a Decoder that was given no reader: a zero
+// Decoder before Reset.
+var ErrNoReader = errors.New("sse: Decoder has no reader (use NewDecoder or Reset)")
+
 const (
 	// minBufSize is the read buffer a Decoder starts with: one page, enough
 	// for the lines of most streams, small enough that thousands of idle
@@ -844,6 +848,11 @@ func (d *Decoder) validInBuf(from, to int) bool {
 
 // fill reads more input into the buffer, first making room for it.
 func (d *Decoder) fill() {
+	if d.r == nil {
+		// A zero Decoder: fail as a read would, rather than panic.
+		d.rerr = ErrNoReader
+		return
+	}
 	if d.buf == nil {
 		d.buf = make([]byte, minBufSize)
 	}

@@ -923,3 +923,19 @@ func BenchmarkDecoder(b *testing.B) {
 		}
 	}
 }
+
+// A zero Decoder, or one given a nil reader, reports an error instead of
+// panicking; Reset makes it usable.
+func TestZeroDecoder(t *testing.T) {
+	var d Decoder
+	if d.Next() || !errors.Is(d.Err(), ErrNoReader) {
+		t.Fatalf("zero Decoder: Next true or Err = %v, want ErrNoReader", d.Err())
+	}
+	d.Reset(strings.NewReader("data: a\n\n"))
+	if !d.Next() || d.Event().Data != "a" {
+		t.Fatalf("after Reset: %v %v", d.Event(), d.Err())
+	}
+	if NewDecoder(nil).Next() {
+		t.Fatal("NewDecoder(nil).Next() = true")
+	}
+}

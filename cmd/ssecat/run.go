@@ -172,9 +172,10 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		LastEventID:      o.lastEventID,
 		PrepareRequest: func(req *http.Request, attempt int) error {
 			st.attempt.Store(int64(attempt))
-			msg := fmt.Sprintf("connecting to %s", o.url)
+			shown := record.RedactURL(o.url)
+			msg := fmt.Sprintf("connecting to %s", shown)
 			if o.method != http.MethodGet {
-				msg = fmt.Sprintf("connecting: %s %s", o.method, o.url)
+				msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
 			}
 			if attempt > 1 {
 				msg += fmt.Sprintf(" (attempt %d)", attempt)

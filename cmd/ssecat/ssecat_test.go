@@ -645,3 +645,28 @@ func TestVerbose(t *testing.T) {
 		t.Errorf("stderr shows the secret:\n%s", stderr)
 	}
 }
+
+func TestRecordRedactsURL(t *testing.T) {
+	srv := streamServer(t, "data: x\n\n")
+	file := filepath.Join(t.TempDir(), "rec.sse")
+	url := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1) + "/x?api_key=sk-123&model=m"
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "--record", file, url)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hunter2", "sk-123", "user:"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("recording keeps %q:\n%s", secret, b)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, stderr)
+		}
+	}
+	if !strings.Contains(string(b), "/x?api_key=REDACTED&model=m") {
+		t.Errorf("recording:\n%s", b)
+	}
+}

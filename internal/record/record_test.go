@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -145,6 +146,49 @@ func TestPlayerPick(t *testing.T) {
 		got := p.take(s.lid)
 		if got != s.want {
 			t.Errorf("step %d (Last-Event-ID %q): served %d, want %d", i, s.lid, got, s.want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"http://user:secret@host/x?api_key=sk-123", "http://host/x?api_key=REDACTED"},
+		{"http://user@host/x", "http://host/x"},
+		{"https://h/p?a=1&Access_Token=t&b=2&X-Amz-Signature=s&apikey=k&sig=z&password=p&AUTH=q&mysecret=m", "https://h/p?a=1&Access_Token=REDACTED&b=2&X-Amz-Signature=REDACTED&apikey=REDACTED&sig=REDACTED&password=REDACTED&AUTH=REDACTED&mysecret=REDACTED"},
+		{"http://h/p?q=hello%20world&flag", "http://h/p?q=hello%20world&flag"},
+		{"/events?token=abc&x=1", "/events?token=REDACTED&x=1"},
+		{"http://h/p", "http://h/p"},
+	} {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWriterRedacts(t *testing.T) {
+	const raw = "http://user:secret@example.test/x?api_key=sk-123&model=m"
+	var b strings.Builder
+	w := NewWriter(&b, raw)
+	req, err := http.NewRequest("GET", raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Request(1, req)
+	w.Response(1, &http.Response{StatusCode: 307, Header: http.Header{"Location": {"http://example.test/y?token=t"}}})
+	w.Error(2, fmt.Errorf("Get %q: refused", raw))
+	got := b.String()
+	for _, secret := range []string{"user", "secret", "sk-123", "token=t"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("recording keeps %q:\n%s", secret, got)
+		}
+	}
+	for _, want := range []string{
+		"# url: http://example.test/x?api_key=REDACTED&model=m\n",
+		`request 1 "GET http://example.test/x?api_key=REDACTED&model=m"`,
+		`header 1 "Location: http://example.test/y?token=REDACTED"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("recording lacks %q:\n%s", want, got)
 		}
 	}
 }

@@ -298,7 +298,7 @@ func describe(err error, o *options) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection broke off mid-stream"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (is a server running at " + hostOf(o.url) + "?)"
+		return "connection refused (is a server running at " + refusedAddr(err, o) + "?)"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset by the server"
 	case errors.As(err, &dnsErr):
@@ -320,6 +320,21 @@ func describe(err error, o *options) string {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")
+}
+
+// refusedAddr names the address that refused err's connection: the
+// dialled address, else the host of the URL requested (which, after a
+// redirect, is not o.url's), else o.url's host.
+func refusedAddr(err error, o *options) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Addr != nil {
+		return oe.Addr.String()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return hostOf(ue.URL)
+	}
+	return hostOf(o.url)
 }
 
 func hostOf(raw string) string {

@@ -670,3 +670,14 @@ func TestRecordRedactsURL(t *testing.T) {
 		t.Errorf("recording:\n%s", b)
 	}
 }
+
+func TestRefusedNamesRedirectTarget(t *testing.T) {
+	closed := closedURL(t)
+	srv := httptest.NewServer(http.RedirectHandler(closed, http.StatusTemporaryRedirect))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "--no-reconnect", srv.URL)
+	closedHost := strings.TrimSuffix(strings.TrimPrefix(closed, "http://"), "/events")
+	if code != exitFailed || !strings.Contains(stderr, "is a server running at "+closedHost+"?") {
+		t.Errorf("exit %d, want the refusing address %s named; stderr:\n%s", code, closedHost, stderr)
+	}
+}

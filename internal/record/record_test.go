@@ -192,3 +192,46 @@ func TestWriterRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestPlayerRedirectStaysLocal(t *testing.T) {
+	rec := Header + `
+0.000 request 1 "GET http://orig.test:8080/a"
+0.000 response 1 307
+0.000 header 1 "Location: http://orig.test:8080/b?x=1"
+0.000 end 1 "EOF"
+0.001 request 2 "GET http://orig.test:8080/b?x=1"
+0.001 response 2 200
+0.001 header 2 "Content-Type: text/event-stream"
+0.001 body 2 "data: moved\n\n"
+0.001 end 2 "EOF"
+0.002 request 3 "GET http://orig.test:8080/c"
+0.002 response 3 302
+0.002 header 3 "Location: http://elsewhere.test/c"
+0.002 end 3 "EOF"
+`
+	entries, err := Read(strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Player{Conns: Conns(entries)})
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/a")
+	if err != nil {
+		t.Fatalf("the replayed redirect left the replay server: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "data: moved\n\n" || resp.Request.URL.Host != strings.TrimPrefix(srv.URL, "http://") || resp.Request.URL.RequestURI() != "/b?x=1" {
+		t.Errorf("got %d %q from %s", resp.StatusCode, b, resp.Request.URL)
+	}
+	// A redirect to another server is replayed as it was.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.Get(srv.URL + "/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "http://elsewhere.test/c" {
+		t.Errorf("Location %q", loc)
+	}
+}

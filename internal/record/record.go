@@ -239,9 +239,10 @@ type Conn struct {
 	LastEventID string
 	Status      int // zero if the request failed
 	Header      http.Header
-	Chunks      []Entry // its body records
-	End         string  // how its body ended; empty if the recording stops first
-	Error       string  // why the request failed
+	Chunks      []Entry       // its body records
+	End         string        // how its body ended; empty if the recording stops first
+	EndAt       time.Duration // when its body ended
+	Error       string        // why the request failed
 }
 
 // Conns groups entries by request, in order of their numbers.
@@ -273,6 +274,7 @@ func Conns(entries []Entry) []*Conn {
 			c.Chunks = append(c.Chunks, e)
 		case KindEnd:
 			c.End = e.Text
+			c.EndAt = e.At
 		case KindError:
 			c.Error = e.Text
 		}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -233,5 +234,51 @@ func TestPlayerRedirectStaysLocal(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); loc != "http://elsewhere.test/c" {
 		t.Errorf("Location %q", loc)
+	}
+}
+
+func TestPlayerEndsOnTime(t *testing.T) {
+	rec := Header + `
+0.000 response 1 200
+0.000 header 1 "Content-Type: text/event-stream"
+0.000 body 1 "data: one\n\n"
+3.000 end 1 "EOF"
+0.000 response 2 200
+0.000 header 2 "Content-Type: text/event-stream"
+0.000 body 2 "data: two\n\n"
+1.000 end 2 "closed by client"
+`
+	entries, err := Read(strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Player{Conns: Conns(entries), Speed: 10})
+	defer srv.Close()
+
+	// The server ended the first body 3s in: at 10x, 300ms.
+	start := time.Now()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if took := time.Since(start); string(b) != "data: one\n\n" || err != nil || took < 280*time.Millisecond {
+		t.Errorf("body 1: %q %v after %s, want its end after 300ms", b, err, took)
+	}
+
+	// The recording client closed the second: it stays open until this
+	// client leaves.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "data: two\n\n" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("body 2: %q %v, want it open until the client left", b, err)
 	}
 }

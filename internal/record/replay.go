@@ -16,7 +16,11 @@ import (
 // Location that points to the server recorded is sent as a path, so a
 // redirect is followed on the replay server. A request
 // recorded as failed without a response is answered 502 Bad Gateway, with
-// the recorded error as its body; a body that broke off breaks off again. After the last recorded response the Player
+// the recorded error as its body. A body ends when it ended when recorded
+// (at the recorded pace), and one that broke off breaks off again; one the
+// recording client closed (an idle timeout, a --timeout, Ctrl-C), or that
+// the recording stops before the end of, stays open until the client
+// leaves or the server stops. After the last recorded response the Player
 // answers 204 No Content, which tells an event-stream client to stop, and
 // starts over with the first.
 type Player struct {
@@ -73,7 +77,21 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch c.End {
-	case EndEOF, "", EndClosedByClient:
+	case EndClosedByClient, "":
+		// The recording client left, or the recording stops first: the
+		// server had not ended the response, so it stays open until the
+		// client leaves or the replay server stops.
+		<-r.Context().Done()
+		return
+	}
+	// The body ended (or broke off) when recorded: not before.
+	if p.Speed > 0 {
+		due := start.Add(time.Duration(float64(c.EndAt-c.Start) / p.Speed))
+		if err := sleepUntil(r.Context(), due); err != nil {
+			return
+		}
+	}
+	if c.End == EndEOF {
 		return
 	}
 	// The body broke off when recorded: break it off again.
@@ -106,7 +124,7 @@ func localLocation(request, loc string) string {
 }
 
 // EndClosedByClient is the end reason of a body the recording client
-// closed; it is replayed as a normal end.
+// closed; the replay keeps such a response open until its client leaves.
 const EndClosedByClient = "closed by client"
 
 // take returns the index of the response to serve to a request with

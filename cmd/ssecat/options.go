@@ -61,6 +61,8 @@ Output:
   --no-color             no colour (also NO_COLOR=1; only terminals get colour)
   -q                     quiet: only errors and the summary on stderr
   -v                     also show the headers sent and received
+Control characters a server sends (escape sequences, BEL; not tab or newline)
+are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 
 Exit status: 0 clean end (or Ctrl-C), 1 refused or failed, 2 bad usage.
 `

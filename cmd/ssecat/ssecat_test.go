@@ -681,3 +681,39 @@ func TestRefusedNamesRedirectTarget(t *testing.T) {
 		t.Errorf("exit %d, want the refusing address %s named; stderr:\n%s", code, closedHost, stderr)
 	}
 }
+
+func TestControlCharactersShownEscaped(t *testing.T) {
+	body := "event: x\x1b[2Jy\ndata: a\x07b\x1b]0;title\x07\tc\ndata: \u0085d\x7f\n\n: ke\x1bep\n\n"
+	srv := streamServer(t, body)
+	for _, c := range []struct {
+		flag, want string
+	}{
+		{"--no-color", "x\\x1b[2Jy  a\\x07b\\x1b]0;title\\x07\tc\n           \\u0085d\\x7f\n: ke\\x1bep\n"},
+		{"--data-only", "a\\x07b\\x1b]0;title\\x07\tc\n\\u0085d\\x7f\n: ke\\x1bep\n"},
+		{"--raw", body},
+	} {
+		code, stdout, stderr := ssecat(t, "--no-reconnect", "--comments", c.flag, srv.URL)
+		if c.flag == "--raw" {
+			code, stdout, stderr = ssecat(t, "--no-reconnect", c.flag, srv.URL)
+		}
+		if code != exitOK {
+			t.Fatalf("%s: exit %d, stderr:\n%s", c.flag, code, stderr)
+		}
+		diff(t, c.flag, stdout, c.want)
+	}
+	code, stdout, _ := ssecat(t, "--no-reconnect", "--json", srv.URL)
+	if evs := decodeJSON(t, stdout); code != exitOK || len(evs) != 1 || evs[0].Type != "x\x1b[2Jy" || evs[0].Data != "a\x07b\x1b]0;title\x07\tc\n\u0085d\x7f" {
+		t.Errorf("--json: exit %d, %q", code, stdout)
+	}
+}
+
+func TestRefusalBodyShownEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no\x1b]0;pwned\x07 way", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	_, _, stderr := ssecat(t, "--no-reconnect", srv.URL)
+	if strings.ContainsAny(stderr, "\x1b\x07") || !strings.Contains(stderr, `no\x1b]0;pwned\x07 way`) {
+		t.Errorf("stderr %q", stderr)
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 // Exit codes.
 const (
-	exitOK     = 0 // the stream ended cleanly, or Ctrl-C
+	exitOK     = 0 // the stream ended cleanly, or Ctrl-C once one opened
 	exitFailed = 1 // the server refused, or the stream failed
 	exitUsage  = 2 // bad flags or arguments
 )
@@ -64,7 +64,9 @@ Output:
 Control characters a server sends (escape sequences, BEL; not tab or newline)
 are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 
-Exit status: 0 clean end (or Ctrl-C), 1 refused or failed, 2 bad usage.
+Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
+1 refused or failed (or Ctrl-C or --timeout before any stream opened),
+2 bad usage.
 `
 
 // options are the parsed command line.

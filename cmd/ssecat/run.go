@@ -102,6 +102,7 @@ type stats struct {
 	opened     atomic.Bool  // a response was ever accepted
 	open       atomic.Bool  // a response is being read
 	connEvents atomic.Int64 // events of the response being read
+	hinted     atomic.Bool  // the never-connected hint was shown
 }
 
 // stream connects to o.url and prints its events until it ends.
@@ -203,7 +204,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			if st.open.Swap(false) {
 				what = "dropped after " + plural(st.connEvents.Load(), "event")
 			}
-			log.warn("%s: %s; reconnecting in %s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond))
+			hint := ""
+			if !st.opened.Load() && o.maxRetries == 0 && !st.hinted.Swap(true) {
+				hint = " (never connected yet; --max-retries N gives up)"
+			}
+			log.warn("%s: %s; reconnecting in %s%s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond), hint)
 		},
 		OnComment: func(text []byte) {
 			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {
@@ -246,7 +251,12 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	case err == nil:
 		log.info("closed: the server ended the stream")
 	case context.Cause(ctx) == errInterrupted:
-		log.info("closed: interrupted")
+		if st.opened.Load() {
+			log.info("closed: interrupted")
+		} else {
+			log.fail("failed: interrupted before any stream opened")
+			code = exitFailed
+		}
 	case context.Cause(ctx) == errTimeout:
 		if st.opened.Load() {
 			log.info("closed: --timeout %s reached", o.timeout)

@@ -717,3 +717,25 @@ func TestRefusalBodyShownEscaped(t *testing.T) {
 		t.Errorf("stderr %q", stderr)
 	}
 }
+
+func TestInterruptNeverConnected(t *testing.T) {
+	url := closedURL(t)
+	a, _, stderr := newTestApp("")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int)
+	go func() { done <- a.main(ctx, []string{"--retry-delay", "1ms", url}) }()
+	for strings.Count(stderr.String(), "reconnecting in") < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel(errInterrupted)
+	if code := <-done; code != exitFailed {
+		t.Errorf("exit %d, want %d: no stream ever opened", code, exitFailed)
+	}
+	out := stderr.String()
+	if n := strings.Count(out, "(never connected yet; --max-retries N gives up)"); n != 1 {
+		t.Errorf("the hint is shown %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "failed: interrupted before any stream opened\n") {
+		t.Errorf("stderr:\n%s", out)
+	}
+}

@@ -94,7 +94,6 @@ type options struct {
 	noColor             bool
 	quiet               bool
 	verbose             bool
-	demo                bool
 }
 
 type multiFlag []string
@@ -155,7 +154,16 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
 		fs.DurationVar(&o.timeout, "timeout", 0, "")
 		fs.StringVar(&o.until, "until", "", "")
-		fs.BoolVar(&o.demo, "demo", false, "")
+	}
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "="); strings.HasPrefix(arg, "-") && name == "demo" {
+			// The demo is a subcommand, with output flags only: a
+			// --demo flag would have to ignore the stream flags.
+			return nil, usagef("there is no %s flag: run 'ssecat demo [output flags]'", arg)
+		}
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -164,11 +172,10 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 	if err := o.checkOutput(); err != nil {
 		return nil, err
 	}
-	if demo || o.demo {
+	if demo {
 		if len(pos) > 0 {
 			return nil, usagef("demo takes no URL (got %q)", pos[0])
 		}
-		o.demo = true
 		return o, nil
 	}
 	switch {

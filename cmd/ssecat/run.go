@@ -78,9 +78,6 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err != nil {
 		return a.usageFailure(err)
 	}
-	if o.demo {
-		return a.runDemo(ctx, o)
-	}
 	return a.stream(ctx, o)
 }
 

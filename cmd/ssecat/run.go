@@ -170,6 +170,10 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		LastEventID:      o.lastEventID,
 		PrepareRequest: func(req *http.Request, attempt int) error {
 			st.attempt.Store(int64(attempt))
+			if attempt > 1 {
+				// Counted when made: a wait cut short is no reconnect.
+				st.reconnects.Add(1)
+			}
 			shown := record.RedactURL(o.url)
 			msg := fmt.Sprintf("connecting to %s", shown)
 			if o.method != http.MethodGet {
@@ -196,7 +200,6 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			return nil
 		},
 		OnRetry: func(ri sse.RetryInfo) {
-			st.reconnects.Add(1)
 			what := "failed"
 			if st.open.Swap(false) {
 				what = "dropped after " + plural(st.connEvents.Load(), "event")

@@ -744,3 +744,23 @@ func TestInterruptNeverConnected(t *testing.T) {
 		t.Errorf("stderr:\n%s", out)
 	}
 }
+
+func TestInterruptedWaitIsNoReconnect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: x\n\n")
+	}))
+	defer srv.Close()
+	a, _, stderr := newTestApp("")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int)
+	go func() { done <- a.main(ctx, []string{"--retry-delay", "1h", srv.URL}) }()
+	for !strings.Contains(stderr.String(), "reconnecting in") {
+		time.Sleep(time.Millisecond)
+	}
+	cancel(errInterrupted)
+	<-done
+	if !strings.HasSuffix(stderr.String(), "1 event, 9 B, 0 reconnects, 0s\n") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}

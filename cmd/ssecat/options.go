@@ -27,7 +27,8 @@ browser does; what the connection does is told on stderr.
 Usage:
   ssecat [flags] URL
   ssecat demo [output flags]          watch a built-in demo stream (no network)
-  ssecat replay [--speed N] FILE      serve a --record file on a local URL
+  ssecat replay [--speed N] [--addr HOST:PORT] FILE
+                                      serve a --record file on a local URL
 
 Examples:
   ssecat demo

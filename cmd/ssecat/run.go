@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/record"
@@ -371,7 +372,11 @@ func describeResponse(re *sse.ResponseError) string {
 	}
 	body := strings.Join(strings.Fields(string(re.Body)), " ")
 	if len(body) > 300 {
-		body = body[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut] + "…"
 	}
 	if body != "" {
 		b.WriteString(": " + body)

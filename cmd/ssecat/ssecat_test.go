@@ -17,7 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/demo"
 	"github.com/ssekit/sse/internal/record"
 )
@@ -762,5 +764,20 @@ func TestInterruptedWaitIsNoReconnect(t *testing.T) {
 	<-done
 	if !strings.HasSuffix(stderr.String(), "1 event, 9 B, 0 reconnects, 0s\n") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+func TestHelpNamesReplayAddr(t *testing.T) {
+	_, stdout, _ := ssecat(t, "-h")
+	if !strings.Contains(stdout, "ssecat replay [--speed N] [--addr HOST:PORT] FILE") {
+		t.Errorf("ssecat -h lacks replay's --addr:\n%s", stdout)
+	}
+}
+
+func TestRefusalBodyCutAtRuneBoundary(t *testing.T) {
+	body := "x" + strings.Repeat("é", 200) // 'é' at odd offsets: byte 300 is inside one
+	got := describeResponse(&sse.ResponseError{Status: "500 Internal Server Error", Body: []byte(body)})
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "é…") {
+		t.Errorf("cut inside a character: %q", got[len(got)-8:])
 	}
 }

@@ -38,17 +38,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			// A second Ctrl-C kills at once.
-			signal.Stop(sig)
-			cancel(errInterrupted)
-		case <-ctx.Done():
-		}
-	}()
+	go watchSignals(ctx, sig, cancel, func() { os.Exit(130) })
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, getenv: os.Getenv}
 	return a.main(ctx, args)
+}
+
+// watchSignals ends ctx with errInterrupted at the first signal on sig, so
+// that the run ends cleanly with its summary. A second SIGINT (Ctrl-C
+// again) calls kill at once; a repeated SIGTERM does not, since timeout(1)
+// and service managers send it to the process and its group alike.
+func watchSignals(ctx context.Context, sig <-chan os.Signal, cancel context.CancelCauseFunc, kill func()) {
+	select {
+	case <-sig:
+		cancel(errInterrupted)
+	case <-ctx.Done():
+		return
+	}
+	for s := range sig {
+		if s == os.Interrupt {
+			kill()
+			return
+		}
+	}
 }
 
 // An app is one run of ssecat, with its surroundings.

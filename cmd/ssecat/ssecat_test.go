@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -779,5 +780,40 @@ func TestRefusalBodyCutAtRuneBoundary(t *testing.T) {
 	got := describeResponse(&sse.ResponseError{Status: "500 Internal Server Error", Body: []byte(body)})
 	if !utf8.ValidString(got) || !strings.HasSuffix(got, "é…") {
 		t.Errorf("cut inside a character: %q", got[len(got)-8:])
+	}
+}
+
+func TestSecondSignal(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		sigs     []os.Signal
+		wantKill bool
+	}{
+		{"SIGTERM twice", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, false},
+		{"SIGTERM then Ctrl-C", []os.Signal{syscall.SIGTERM, os.Interrupt}, true},
+		{"Ctrl-C twice", []os.Signal{os.Interrupt, os.Interrupt}, true},
+		{"Ctrl-C then SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			sig := make(chan os.Signal, 2)
+			killed := make(chan bool, 1)
+			done := make(chan struct{})
+			go func() {
+				watchSignals(ctx, sig, cancel, func() { killed <- true })
+				close(done)
+			}()
+			for _, s := range c.sigs {
+				sig <- s
+			}
+			close(sig)
+			<-done
+			if context.Cause(ctx) != errInterrupted {
+				t.Errorf("cause %v", context.Cause(ctx))
+			}
+			if got := len(killed) == 1; got != c.wantKill {
+				t.Errorf("killed %v, want %v", got, c.wantKill)
+			}
+		})
 	}
 }

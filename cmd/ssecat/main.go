@@ -20,8 +20,9 @@
 // github.com/ssekit/sse/internal/record; "ssecat replay FILE" serves it.
 //
 // Exit status: 0 when the stream ended cleanly (a one-shot stream's end,
-// a 204 from the server, --until, --timeout once connected, or Ctrl-C),
-// 1 when the server refused or the stream failed, 2 for bad usage.
+// a 204 from the server, --until, or --timeout or Ctrl-C once a stream
+// opened), 1 when the server refused, the stream failed, or --timeout or
+// Ctrl-C came before any stream opened, 2 for bad usage.
 package main
 
 import "os"

@@ -16,7 +16,7 @@ import (
 
 // Exit codes.
 const (
-	exitOK     = 0 // the stream ended cleanly, or Ctrl-C
+	exitOK     = 0 // the stream ended cleanly, or Ctrl-C once one opened
 	exitFailed = 1 // the server refused, or the stream failed
 	exitUsage  = 2 // bad flags or arguments
 )
@@ -27,7 +27,8 @@ browser does; what the connection does is told on stderr.
 Usage:
   ssecat [flags] URL
   ssecat demo [output flags]          watch a built-in demo stream (no network)
-  ssecat replay [--speed N] FILE      serve a --record file on a local URL
+  ssecat replay [--speed N] [--addr HOST:PORT] FILE
+                                      serve a --record file on a local URL
 
 Examples:
   ssecat demo
@@ -61,8 +62,12 @@ Output:
   --no-color             no colour (also NO_COLOR=1; only terminals get colour)
   -q                     quiet: only errors and the summary on stderr
   -v                     also show the headers sent and received
+Control characters a server sends (escape sequences, BEL; not tab or newline)
+are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 
-Exit status: 0 clean end (or Ctrl-C), 1 refused or failed, 2 bad usage.
+Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
+1 refused or failed (or Ctrl-C or --timeout before any stream opened),
+2 bad usage.
 `
 
 // options are the parsed command line.
@@ -90,7 +95,6 @@ type options struct {
 	noColor             bool
 	quiet               bool
 	verbose             bool
-	demo                bool
 }
 
 type multiFlag []string
@@ -151,7 +155,16 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
 		fs.DurationVar(&o.timeout, "timeout", 0, "")
 		fs.StringVar(&o.until, "until", "", "")
-		fs.BoolVar(&o.demo, "demo", false, "")
+	}
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "="); strings.HasPrefix(arg, "-") && name == "demo" {
+			// The demo is a subcommand, with output flags only: a
+			// --demo flag would have to ignore the stream flags.
+			return nil, usagef("there is no %s flag: run 'ssecat demo [output flags]'", arg)
+		}
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -160,11 +173,10 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 	if err := o.checkOutput(); err != nil {
 		return nil, err
 	}
-	if demo || o.demo {
+	if demo {
 		if len(pos) > 0 {
 			return nil, usagef("demo takes no URL (got %q)", pos[0])
 		}
-		o.demo = true
 		return o, nil
 	}
 	switch {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssekit/sse"
 )
@@ -95,9 +96,10 @@ func (p *printer) event(ev sse.Event, conn int, t time.Time) error {
 	case "json":
 		return p.enc.Encode(jsonEvent{Type: ev.Type, ID: ev.ID, Data: ev.Data, Time: jsonTime(t), Conn: conn})
 	case "data":
-		_, err := io.WriteString(p.w, ev.Data+"\n")
+		_, err := io.WriteString(p.w, visible(ev.Data)+"\n")
 		return err
 	}
+	ev.Type, ev.ID = visible(ev.Type), visible(ev.ID)
 	var b strings.Builder
 	if n := len(ev.Type); n > p.typeW && n <= 20 {
 		p.typeW = n
@@ -122,7 +124,7 @@ func (p *printer) event(ev sse.Event, conn int, t time.Time) error {
 		if i > 0 {
 			b.WriteString("\n" + indent)
 		}
-		b.WriteString(line)
+		b.WriteString(visible(line))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(p.w, b.String())
@@ -140,8 +142,53 @@ func (p *printer) comment(text string, conn int, t time.Time) error {
 	case "json":
 		return p.enc.Encode(jsonComment{Comment: text, Time: jsonTime(t), Conn: conn})
 	}
-	_, err := io.WriteString(p.w, paint(p.color, ansiDim, ":"+text)+"\n")
+	_, err := io.WriteString(p.w, paint(p.color, ansiDim, ":"+visible(text))+"\n")
 	return err
+}
+
+// visible returns s with the characters a terminal would act on instead
+// of showing written as escapes: C0 controls other than tab and newline,
+// and DEL, as \x1b; C1 controls (U+0080 to U+009F) as \u009b; bytes that
+// are not UTF-8 as \xff. The text formats and stderr show what a server
+// sent this way, so that it cannot clear the screen, retitle the window or
+// ring the bell; --raw and --json are left as they are.
+func visible(s string) string {
+	clean := true
+	for _, r := range s {
+		if needsEscape(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x20 || r == 0x7f:
+			if r == '\t' || r == '\n' {
+				b.WriteRune(r)
+			} else {
+				fmt.Fprintf(&b, "\\x%02x", r)
+			}
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// needsEscape reports whether visible writes r, or an invalid byte
+// (utf8.RuneError), as an escape.
+func needsEscape(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError
 }
 
 // A logger tells on stderr what the connection does.
@@ -162,7 +209,7 @@ func (l *logger) line(always bool, code, format string, args ...any) {
 	defer l.mu.Unlock()
 	elapsed := l.now().Sub(l.start).Seconds()
 	stamp := paint(l.color, ansiDim, fmt.Sprintf("* %.3fs", elapsed))
-	fmt.Fprintf(l.w, "%s %s\n", stamp, paint(l.color, code, fmt.Sprintf(format, args...)))
+	fmt.Fprintf(l.w, "%s %s\n", stamp, paint(l.color, code, visible(fmt.Sprintf(format, args...))))
 }
 
 func (l *logger) info(format string, args ...any) { l.line(false, "", format, args...) }

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/record"
@@ -37,17 +38,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			// A second Ctrl-C kills at once.
-			signal.Stop(sig)
-			cancel(errInterrupted)
-		case <-ctx.Done():
-		}
-	}()
+	go watchSignals(ctx, sig, cancel, func() { os.Exit(130) })
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, getenv: os.Getenv}
 	return a.main(ctx, args)
+}
+
+// watchSignals ends ctx with errInterrupted at the first signal on sig, so
+// that the run ends cleanly with its summary. A second SIGINT (Ctrl-C
+// again) calls kill at once; a repeated SIGTERM does not, since timeout(1)
+// and service managers send it to the process and its group alike.
+func watchSignals(ctx context.Context, sig <-chan os.Signal, cancel context.CancelCauseFunc, kill func()) {
+	select {
+	case <-sig:
+		cancel(errInterrupted)
+	case <-ctx.Done():
+		return
+	}
+	for s := range sig {
+		if s == os.Interrupt {
+			kill()
+			return
+		}
+	}
 }
 
 // An app is one run of ssecat, with its surroundings.
@@ -78,9 +90,6 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err != nil {
 		return a.usageFailure(err)
 	}
-	if o.demo {
-		return a.runDemo(ctx, o)
-	}
 	return a.stream(ctx, o)
 }
 
@@ -102,6 +111,7 @@ type stats struct {
 	opened     atomic.Bool  // a response was ever accepted
 	open       atomic.Bool  // a response is being read
 	connEvents atomic.Int64 // events of the response being read
+	hinted     atomic.Bool  // the never-connected hint was shown
 }
 
 // stream connects to o.url and prints its events until it ends.
@@ -172,9 +182,14 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		LastEventID:      o.lastEventID,
 		PrepareRequest: func(req *http.Request, attempt int) error {
 			st.attempt.Store(int64(attempt))
-			msg := fmt.Sprintf("connecting to %s", o.url)
+			if attempt > 1 {
+				// Counted when made: a wait cut short is no reconnect.
+				st.reconnects.Add(1)
+			}
+			shown := record.RedactURL(o.url)
+			msg := fmt.Sprintf("connecting to %s", shown)
 			if o.method != http.MethodGet {
-				msg = fmt.Sprintf("connecting: %s %s", o.method, o.url)
+				msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
 			}
 			if attempt > 1 {
 				msg += fmt.Sprintf(" (attempt %d)", attempt)
@@ -197,12 +212,15 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			return nil
 		},
 		OnRetry: func(ri sse.RetryInfo) {
-			st.reconnects.Add(1)
 			what := "failed"
 			if st.open.Swap(false) {
 				what = "dropped after " + plural(st.connEvents.Load(), "event")
 			}
-			log.warn("%s: %s; reconnecting in %s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond))
+			hint := ""
+			if !st.opened.Load() && o.maxRetries == 0 && !st.hinted.Swap(true) {
+				hint = " (never connected yet; --max-retries N gives up)"
+			}
+			log.warn("%s: %s; reconnecting in %s%s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond), hint)
 		},
 		OnComment: func(text []byte) {
 			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {
@@ -245,7 +263,12 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	case err == nil:
 		log.info("closed: the server ended the stream")
 	case context.Cause(ctx) == errInterrupted:
-		log.info("closed: interrupted")
+		if st.opened.Load() {
+			log.info("closed: interrupted")
+		} else {
+			log.fail("failed: interrupted before any stream opened")
+			code = exitFailed
+		}
 	case context.Cause(ctx) == errTimeout:
 		if st.opened.Load() {
 			log.info("closed: --timeout %s reached", o.timeout)
@@ -297,7 +320,7 @@ func describe(err error, o *options) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection broke off mid-stream"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (is a server running at " + hostOf(o.url) + "?)"
+		return "connection refused (is a server running at " + refusedAddr(err, o) + "?)"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset by the server"
 	case errors.As(err, &dnsErr):
@@ -319,6 +342,21 @@ func describe(err error, o *options) string {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")
+}
+
+// refusedAddr names the address that refused err's connection: the
+// dialled address, else the host of the URL requested (which, after a
+// redirect, is not o.url's), else o.url's host.
+func refusedAddr(err error, o *options) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Addr != nil {
+		return oe.Addr.String()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return hostOf(ue.URL)
+	}
+	return hostOf(o.url)
 }
 
 func hostOf(raw string) string {
@@ -345,7 +383,11 @@ func describeResponse(re *sse.ResponseError) string {
 	}
 	body := strings.Join(strings.Fields(string(re.Body)), " ")
 	if len(body) > 300 {
-		body = body[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut] + "…"
 	}
 	if body != "" {
 		b.WriteString(": " + body)

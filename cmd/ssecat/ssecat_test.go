@@ -15,9 +15,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/demo"
 	"github.com/ssekit/sse/internal/record"
 )
@@ -371,7 +374,9 @@ func TestRecordReplay(t *testing.T) {
 	case code := <-done:
 		t.Fatalf("replay: exit %d, stderr:\n%s", code, errOut.String())
 	}
-	code, stdout, stderr = ssecat(t, "--json", "--retry-delay", "1ms", url)
+	// The demo's client may close the last response itself (--until), and
+	// the replay then keeps it open: stop as the recording client did.
+	code, stdout, stderr = ssecat(t, "--json", "--retry-delay", "1ms", "--until", "done", url)
 	cancel()
 	if rc := <-done; rc != exitOK {
 		t.Errorf("replay: exit %d", rc)
@@ -379,7 +384,7 @@ func TestRecordReplay(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "dropped after 10 events") || !strings.Contains(stderr, "204 No Content") {
+	if !strings.Contains(stderr, "dropped after 10 events") || !strings.Contains(stderr, `got the "done" event`) {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 	replayed := decodeJSON(t, stdout)
@@ -506,6 +511,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
 		{[]string{"http://a", "http://b"}, "ssecat: one URL only, got 2: http://a http://b"},
 		{[]string{"demo", "http://x"}, `ssecat: demo takes no URL (got "http://x")`},
+		{[]string{"--demo", "--max-retries", "9"}, "ssecat: there is no --demo flag: run 'ssecat demo [output flags]'"},
+		{[]string{"--json", "-demo"}, "ssecat: there is no -demo flag: run 'ssecat demo [output flags]'"},
+		{[]string{"demo", "--max-retries", "9"}, "ssecat: flag provided but not defined: -max-retries"},
 		{[]string{"--record", "/no/such/dir/x.sse", "http://x"}, "ssecat: --record: open /no/such/dir/x.sse: no such file or directory"},
 		{[]string{"replay"}, "ssecat: replay: missing FILE (a recording made with --record)"},
 	}
@@ -643,5 +651,169 @@ func TestVerbose(t *testing.T) {
 	}
 	if strings.Contains(stderr, "secret") {
 		t.Errorf("stderr shows the secret:\n%s", stderr)
+	}
+}
+
+func TestRecordRedactsURL(t *testing.T) {
+	srv := streamServer(t, "data: x\n\n")
+	file := filepath.Join(t.TempDir(), "rec.sse")
+	url := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1) + "/x?api_key=sk-123&model=m"
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "--record", file, url)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hunter2", "sk-123", "user:"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("recording keeps %q:\n%s", secret, b)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, stderr)
+		}
+	}
+	if !strings.Contains(string(b), "/x?api_key=REDACTED&model=m") {
+		t.Errorf("recording:\n%s", b)
+	}
+}
+
+func TestRefusedNamesRedirectTarget(t *testing.T) {
+	closed := closedURL(t)
+	srv := httptest.NewServer(http.RedirectHandler(closed, http.StatusTemporaryRedirect))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "--no-reconnect", srv.URL)
+	closedHost := strings.TrimSuffix(strings.TrimPrefix(closed, "http://"), "/events")
+	if code != exitFailed || !strings.Contains(stderr, "is a server running at "+closedHost+"?") {
+		t.Errorf("exit %d, want the refusing address %s named; stderr:\n%s", code, closedHost, stderr)
+	}
+}
+
+func TestControlCharactersShownEscaped(t *testing.T) {
+	body := "event: x\x1b[2Jy\ndata: a\x07b\x1b]0;title\x07\tc\ndata: \u0085d\x7f\n\n: ke\x1bep\n\n"
+	srv := streamServer(t, body)
+	for _, c := range []struct {
+		flag, want string
+	}{
+		{"--no-color", "x\\x1b[2Jy  a\\x07b\\x1b]0;title\\x07\tc\n           \\u0085d\\x7f\n: ke\\x1bep\n"},
+		{"--data-only", "a\\x07b\\x1b]0;title\\x07\tc\n\\u0085d\\x7f\n: ke\\x1bep\n"},
+		{"--raw", body},
+	} {
+		code, stdout, stderr := ssecat(t, "--no-reconnect", "--comments", c.flag, srv.URL)
+		if c.flag == "--raw" {
+			code, stdout, stderr = ssecat(t, "--no-reconnect", c.flag, srv.URL)
+		}
+		if code != exitOK {
+			t.Fatalf("%s: exit %d, stderr:\n%s", c.flag, code, stderr)
+		}
+		diff(t, c.flag, stdout, c.want)
+	}
+	code, stdout, _ := ssecat(t, "--no-reconnect", "--json", srv.URL)
+	if evs := decodeJSON(t, stdout); code != exitOK || len(evs) != 1 || evs[0].Type != "x\x1b[2Jy" || evs[0].Data != "a\x07b\x1b]0;title\x07\tc\n\u0085d\x7f" {
+		t.Errorf("--json: exit %d, %q", code, stdout)
+	}
+}
+
+func TestRefusalBodyShownEscaped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no\x1b]0;pwned\x07 way", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	_, _, stderr := ssecat(t, "--no-reconnect", srv.URL)
+	if strings.ContainsAny(stderr, "\x1b\x07") || !strings.Contains(stderr, `no\x1b]0;pwned\x07 way`) {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+func TestInterruptNeverConnected(t *testing.T) {
+	url := closedURL(t)
+	a, _, stderr := newTestApp("")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int)
+	go func() { done <- a.main(ctx, []string{"--retry-delay", "1ms", url}) }()
+	for strings.Count(stderr.String(), "reconnecting in") < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel(errInterrupted)
+	if code := <-done; code != exitFailed {
+		t.Errorf("exit %d, want %d: no stream ever opened", code, exitFailed)
+	}
+	out := stderr.String()
+	if n := strings.Count(out, "(never connected yet; --max-retries N gives up)"); n != 1 {
+		t.Errorf("the hint is shown %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "failed: interrupted before any stream opened\n") {
+		t.Errorf("stderr:\n%s", out)
+	}
+}
+
+func TestInterruptedWaitIsNoReconnect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: x\n\n")
+	}))
+	defer srv.Close()
+	a, _, stderr := newTestApp("")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan int)
+	go func() { done <- a.main(ctx, []string{"--retry-delay", "1h", srv.URL}) }()
+	for !strings.Contains(stderr.String(), "reconnecting in") {
+		time.Sleep(time.Millisecond)
+	}
+	cancel(errInterrupted)
+	<-done
+	if !strings.HasSuffix(stderr.String(), "1 event, 9 B, 0 reconnects, 0s\n") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+func TestHelpNamesReplayAddr(t *testing.T) {
+	_, stdout, _ := ssecat(t, "-h")
+	if !strings.Contains(stdout, "ssecat replay [--speed N] [--addr HOST:PORT] FILE") {
+		t.Errorf("ssecat -h lacks replay's --addr:\n%s", stdout)
+	}
+}
+
+func TestRefusalBodyCutAtRuneBoundary(t *testing.T) {
+	body := "x" + strings.Repeat("é", 200) // 'é' at odd offsets: byte 300 is inside one
+	got := describeResponse(&sse.ResponseError{Status: "500 Internal Server Error", Body: []byte(body)})
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "é…") {
+		t.Errorf("cut inside a character: %q", got[len(got)-8:])
+	}
+}
+
+func TestSecondSignal(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		sigs     []os.Signal
+		wantKill bool
+	}{
+		{"SIGTERM twice", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, false},
+		{"SIGTERM then Ctrl-C", []os.Signal{syscall.SIGTERM, os.Interrupt}, true},
+		{"Ctrl-C twice", []os.Signal{os.Interrupt, os.Interrupt}, true},
+		{"Ctrl-C then SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			sig := make(chan os.Signal, 2)
+			killed := make(chan bool, 1)
+			done := make(chan struct{})
+			go func() {
+				watchSignals(ctx, sig, cancel, func() { killed <- true })
+				close(done)
+			}()
+			for _, s := range c.sigs {
+				sig <- s
+			}
+			close(sig)
+			<-done
+			if context.Cause(ctx) != errInterrupted {
+				t.Errorf("cause %v", context.Cause(ctx))
+			}
+			if got := len(killed) == 1; got != c.wantKill {
+				t.Errorf("killed %v, want %v", got, c.wantKill)
+			}
+		})
 	}
 }

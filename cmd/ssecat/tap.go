@@ -32,6 +32,9 @@ var secretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "
 func (t *tap) showHeaders(prefix string, h http.Header) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
+			if strings.EqualFold(name, "Location") {
+				v = record.RedactURL(v)
+			}
 			for _, secret := range secretHeaders {
 				if strings.EqualFold(name, secret) && len(v) > 0 {
 					v = v[:min(len(v), 6)] + "…"
@@ -48,7 +51,7 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.rec.Request(n, req)
 	}
 	if t.verbose != nil {
-		t.verbose("> %s %s %s", req.Method, req.URL.RequestURI(), req.Proto)
+		t.verbose("> %s %s %s", req.Method, record.RedactURL(req.URL.RequestURI()), req.Proto)
 		t.verbose("> Host: %s", req.Host)
 		t.showHeaders(">", req.Header)
 	}

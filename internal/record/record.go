@@ -23,7 +23,10 @@
 //	end CONN "reason"           its body ended: "EOF", or why it broke off
 //	error CONN "message"        the request failed without a response
 //
-// No other request header is kept, so credentials stay out of recordings.
+// No other request header is kept, and URLs are written without their user
+// information and with the values of query parameters that look secret
+// replaced by REDACTED (see RedactURL), so credentials stay out of
+// recordings.
 // Replayed, a failed request is answered 502 Bad Gateway.
 //
 // For example:
@@ -88,14 +91,17 @@ type Writer struct {
 	start time.Time
 	now   func() time.Time
 	err   error
+	// url is the URL recorded, as given, and redacted its redacted form:
+	// error messages may quote it.
+	url, redacted string
 }
 
-// NewWriter writes the header, with url and the start time, to w and
-// returns a Writer of records timed from now.
+// NewWriter writes the header, with url (redacted) and the start time, to
+// w and returns a Writer of records timed from now.
 func NewWriter(w io.Writer, url string) *Writer {
-	rw := &Writer{w: w, now: time.Now}
+	rw := &Writer{w: w, now: time.Now, url: url, redacted: RedactURL(url)}
 	rw.start = rw.now()
-	_, rw.err = fmt.Fprintf(w, "%s\n# url: %s\n# started: %s\n", Header, url, rw.start.UTC().Format(time.RFC3339Nano))
+	_, rw.err = fmt.Fprintf(w, "%s\n# url: %s\n# started: %s\n", Header, rw.redacted, rw.start.UTC().Format(time.RFC3339Nano))
 	return rw
 }
 
@@ -116,19 +122,23 @@ func (w *Writer) write(conn int, kind, args string) {
 	_, w.err = fmt.Fprintf(w.w, "%d.%03d %s %d %s\n", ms/1000, ms%1000, kind, conn, args)
 }
 
-// Request records a request and its Last-Event-ID.
+// Request records a request, its URL redacted, and its Last-Event-ID.
 func (w *Writer) Request(conn int, req *http.Request) {
-	w.write(conn, KindRequest, strconv.Quote(req.Method+" "+req.URL.String()))
+	w.write(conn, KindRequest, strconv.Quote(req.Method+" "+RedactURL(req.URL.String())))
 	if id := req.Header.Get("Last-Event-ID"); id != "" {
 		w.write(conn, KindSent, strconv.Quote("Last-Event-ID: "+id))
 	}
 }
 
-// Response records a response's status and the headers in Headers.
+// Response records a response's status and the headers in Headers, a
+// Location redacted as a request's URL is.
 func (w *Writer) Response(conn int, resp *http.Response) {
 	w.write(conn, KindResponse, strconv.Itoa(resp.StatusCode))
 	for _, name := range Headers {
 		for _, v := range resp.Header.Values(name) {
+			if name == "Location" {
+				v = RedactURL(v)
+			}
 			w.write(conn, KindHeader, strconv.Quote(name+": "+v))
 		}
 	}
@@ -148,7 +158,11 @@ func (w *Writer) End(conn int, reason string) {
 
 // Error records a request that failed without a response.
 func (w *Writer) Error(conn int, err error) {
-	w.write(conn, KindError, strconv.Quote(err.Error()))
+	msg := err.Error()
+	if w.url != "" && w.url != w.redacted {
+		msg = strings.ReplaceAll(msg, w.url, w.redacted)
+	}
+	w.write(conn, KindError, strconv.Quote(msg))
 }
 
 // Read parses a recording.
@@ -225,9 +239,10 @@ type Conn struct {
 	LastEventID string
 	Status      int // zero if the request failed
 	Header      http.Header
-	Chunks      []Entry // its body records
-	End         string  // how its body ended; empty if the recording stops first
-	Error       string  // why the request failed
+	Chunks      []Entry       // its body records
+	End         string        // how its body ended; empty if the recording stops first
+	EndAt       time.Duration // when its body ended
+	Error       string        // why the request failed
 }
 
 // Conns groups entries by request, in order of their numbers.
@@ -259,6 +274,7 @@ func Conns(entries []Entry) []*Conn {
 			c.Chunks = append(c.Chunks, e)
 		case KindEnd:
 			c.End = e.Text
+			c.EndAt = e.At
 		case KindError:
 			c.Error = e.Text
 		}

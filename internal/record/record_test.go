@@ -2,7 +2,9 @@ package record
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -146,5 +148,137 @@ func TestPlayerPick(t *testing.T) {
 		if got != s.want {
 			t.Errorf("step %d (Last-Event-ID %q): served %d, want %d", i, s.lid, got, s.want)
 		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"http://user:secret@host/x?api_key=sk-123", "http://host/x?api_key=REDACTED"},
+		{"http://user@host/x", "http://host/x"},
+		{"https://h/p?a=1&Access_Token=t&b=2&X-Amz-Signature=s&apikey=k&sig=z&password=p&AUTH=q&mysecret=m", "https://h/p?a=1&Access_Token=REDACTED&b=2&X-Amz-Signature=REDACTED&apikey=REDACTED&sig=REDACTED&password=REDACTED&AUTH=REDACTED&mysecret=REDACTED"},
+		{"http://h/p?q=hello%20world&flag", "http://h/p?q=hello%20world&flag"},
+		{"/events?token=abc&x=1", "/events?token=REDACTED&x=1"},
+		{"http://h/p", "http://h/p"},
+	} {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWriterRedacts(t *testing.T) {
+	const raw = "http://user:secret@example.test/x?api_key=sk-123&model=m"
+	var b strings.Builder
+	w := NewWriter(&b, raw)
+	req, err := http.NewRequest("GET", raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Request(1, req)
+	w.Response(1, &http.Response{StatusCode: 307, Header: http.Header{"Location": {"http://example.test/y?token=t"}}})
+	w.Error(2, fmt.Errorf("Get %q: refused", raw))
+	got := b.String()
+	for _, secret := range []string{"user", "secret", "sk-123", "token=t"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("recording keeps %q:\n%s", secret, got)
+		}
+	}
+	for _, want := range []string{
+		"# url: http://example.test/x?api_key=REDACTED&model=m\n",
+		`request 1 "GET http://example.test/x?api_key=REDACTED&model=m"`,
+		`header 1 "Location: http://example.test/y?token=REDACTED"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("recording lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestPlayerRedirectStaysLocal(t *testing.T) {
+	rec := Header + `
+0.000 request 1 "GET http://orig.test:8080/a"
+0.000 response 1 307
+0.000 header 1 "Location: http://orig.test:8080/b?x=1"
+0.000 end 1 "EOF"
+0.001 request 2 "GET http://orig.test:8080/b?x=1"
+0.001 response 2 200
+0.001 header 2 "Content-Type: text/event-stream"
+0.001 body 2 "data: moved\n\n"
+0.001 end 2 "EOF"
+0.002 request 3 "GET http://orig.test:8080/c"
+0.002 response 3 302
+0.002 header 3 "Location: http://elsewhere.test/c"
+0.002 end 3 "EOF"
+`
+	entries, err := Read(strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Player{Conns: Conns(entries)})
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/a")
+	if err != nil {
+		t.Fatalf("the replayed redirect left the replay server: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "data: moved\n\n" || resp.Request.URL.Host != strings.TrimPrefix(srv.URL, "http://") || resp.Request.URL.RequestURI() != "/b?x=1" {
+		t.Errorf("got %d %q from %s", resp.StatusCode, b, resp.Request.URL)
+	}
+	// A redirect to another server is replayed as it was.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.Get(srv.URL + "/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "http://elsewhere.test/c" {
+		t.Errorf("Location %q", loc)
+	}
+}
+
+func TestPlayerEndsOnTime(t *testing.T) {
+	rec := Header + `
+0.000 response 1 200
+0.000 header 1 "Content-Type: text/event-stream"
+0.000 body 1 "data: one\n\n"
+3.000 end 1 "EOF"
+0.000 response 2 200
+0.000 header 2 "Content-Type: text/event-stream"
+0.000 body 2 "data: two\n\n"
+1.000 end 2 "closed by client"
+`
+	entries, err := Read(strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Player{Conns: Conns(entries), Speed: 10})
+	defer srv.Close()
+
+	// The server ended the first body 3s in: at 10x, 300ms.
+	start := time.Now()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if took := time.Since(start); string(b) != "data: one\n\n" || err != nil || took < 280*time.Millisecond {
+		t.Errorf("body 1: %q %v after %s, want its end after 300ms", b, err, took)
+	}
+
+	// The recording client closed the second: it stays open until this
+	// client leaves.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "data: two\n\n" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("body 2: %q %v, want it open until the client left", b, err)
 	}
 }

@@ -4,15 +4,23 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
 
 // A Player is an http.Handler that serves a recording: the Nth request gets
 // the Nth recorded response, its body written chunk by chunk at the
-// recorded pace divided by Speed (zero or less: all at once). A request
+// recorded pace divided by Speed (zero or less: all at once). A recorded
+// Location that points to the server recorded is sent as a path, so a
+// redirect is followed on the replay server. A request
 // recorded as failed without a response is answered 502 Bad Gateway, with
-// the recorded error as its body; a body that broke off breaks off again. After the last recorded response the Player
+// the recorded error as its body. A body ends when it ended when recorded
+// (at the recorded pace), and one that broke off breaks off again; one the
+// recording client closed (an idle timeout, a --timeout, Ctrl-C), or that
+// the recording stops before the end of, stays open until the client
+// leaves or the server stops. After the last recorded response the Player
 // answers 204 No Content, which tells an event-stream client to stop, and
 // starts over with the first.
 type Player struct {
@@ -45,6 +53,9 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for name, values := range c.Header {
 		w.Header()[name] = values
 	}
+	if loc := c.Header.Get("Location"); loc != "" {
+		w.Header().Set("Location", localLocation(c.Request, loc))
+	}
 	w.WriteHeader(c.Status)
 	flusher, _ := w.(http.Flusher)
 	if flusher != nil {
@@ -66,15 +77,54 @@ func (p *Player) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch c.End {
-	case EndEOF, "", EndClosedByClient:
+	case EndClosedByClient, "":
+		// The recording client left, or the recording stops first: the
+		// server had not ended the response, so it stays open until the
+		// client leaves or the replay server stops.
+		<-r.Context().Done()
+		return
+	}
+	// The body ended (or broke off) when recorded: not before.
+	if p.Speed > 0 {
+		due := start.Add(time.Duration(float64(c.EndAt-c.Start) / p.Speed))
+		if err := sleepUntil(r.Context(), due); err != nil {
+			return
+		}
+	}
+	if c.End == EndEOF {
 		return
 	}
 	// The body broke off when recorded: break it off again.
 	panic(http.ErrAbortHandler)
 }
 
+// localLocation returns the Location loc of a response to request
+// ("METHOD URL") as a path on the replay server when it points to the
+// server recorded, so that a replayed redirect stays on the replay server.
+func localLocation(request, loc string) string {
+	_, reqURL, _ := strings.Cut(request, " ")
+	u, err := url.Parse(loc)
+	if err != nil || !u.IsAbs() {
+		return loc
+	}
+	from, err := url.Parse(reqURL)
+	if err != nil || !from.IsAbs() {
+		return loc
+	}
+	if !strings.EqualFold(u.Scheme, from.Scheme) || !strings.EqualFold(u.Host, from.Host) {
+		return loc
+	}
+	rel := *u
+	rel.Scheme, rel.Host, rel.User = "", "", nil
+	s := rel.String()
+	if !strings.HasPrefix(s, "/") {
+		s = "/" + s
+	}
+	return s
+}
+
 // EndClosedByClient is the end reason of a body the recording client
-// closed; it is replayed as a normal end.
+// closed; the replay keeps such a response open until its client leaves.
 const EndClosedByClient = "closed by client"
 
 // take returns the index of the response to serve to a request with

@@ -39,6 +39,10 @@ const (
 	// maxEmptyReads is how many (0, nil) reads in a row make
 	// io.ErrNoProgress, as in bufio.
 	maxEmptyReads = 100
+	// fastBufSize is as far as the buffer grows for a reader that keeps
+	// filling it (fullReadsToGrow reads in a row), to cut read calls.
+	fastBufSize     = 32 << 10
+	fullReadsToGrow = 4
 	// bulkUTF8 is how many bytes must be buffered past a data value for
 	// validInBuf to check them together with it.
 	bulkUTF8 = 256
@@ -110,11 +114,13 @@ type Decoder struct {
 	crAt, crScanned int
 	lfAt, lfScanned int
 
-	err    error // ends Next at once
-	rerr   error // from r, reported once the buffered bytes are parsed
-	empty  int   // consecutive empty reads
-	bomOK  bool  // the start of the stream has been checked for a BOM
-	skipLF bool  // a CR ended the last line; an LF right after it is part of that line ending
+	err   error // ends Next at once
+	rerr  error // from r, reported once the buffered bytes are parsed
+	empty int   // consecutive empty reads
+	// fullReads counts reads in a row that filled all the room offered.
+	fullReads int
+	bomOK     bool // the start of the stream has been checked for a BOM
+	skipLF    bool // a CR ended the last line; an LF right after it is part of that line ending
 
 	// A line too long for the buffer is streamed: cont is the field it
 	// belongs to, contSpace says its value's leading space may still be to
@@ -868,6 +874,16 @@ func (d *Decoder) fill() {
 			d.start = d.end
 		}
 	}
+	if d.fullReads >= fullReadsToGrow && len(d.buf) < fastBufSize && d.cont == fieldNone {
+		// The reader fills all the room it is given, as a fast connection
+		// does: fewer, larger reads (fewer system calls) pay for a larger
+		// buffer. A slow or idle stream keeps the small one.
+		d.materializeData()
+		buf := make([]byte, 2*len(d.buf))
+		d.shift(buf)
+		d.buf = buf
+		d.fullReads = 0
+	}
 	// Move the unparsed bytes to the front only when that is free or the
 	// space after them runs short, so that small reads do not copy a
 	// partial line over and over. A data value still held in the buffer
@@ -877,10 +893,16 @@ func (d *Decoder) fill() {
 		d.shift(d.buf)
 	}
 	for {
+		room := len(d.buf) - d.end
 		n, err := d.r.Read(d.buf[d.end:])
-		if n < 0 || n > len(d.buf)-d.end {
+		if n < 0 || n > room {
 			d.err = errors.New("sse: reader returned an invalid count")
 			return
+		}
+		if n == room {
+			d.fullReads++
+		} else {
+			d.fullReads = 0
 		}
 		d.end += n
 		if err != nil {

@@ -3,9 +3,11 @@ package sse
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 )
 
@@ -106,4 +108,38 @@ func TestValidUTF8(t *testing.T) {
 			t.Fatalf("validUTF8(%q) = %v, want %v", b, got, want)
 		}
 	}
+}
+
+// A reader that fills all the room it is given (a fast connection) earns a
+// larger buffer, and fewer read calls; one that returns little at a time
+// (an idle or slow stream) keeps the small one.
+func TestBufferGrowsOnlyForFastReaders(t *testing.T) {
+	in := strings.Repeat("data: "+strings.Repeat("x", 90)+"\n\n", 5000)
+	fast := NewDecoder(strings.NewReader(in))
+	for fast.Next() {
+	}
+	if len(fast.buf) != fastBufSize {
+		t.Errorf("fast reader: buffer %d bytes, want %d", len(fast.buf), fastBufSize)
+	}
+	slow := NewDecoder(iotest.HalfReader(&chunkReader{s: in, n: 100}))
+	for slow.Next() {
+	}
+	if len(slow.buf) != minBufSize {
+		t.Errorf("slow reader: buffer %d bytes, want %d", len(slow.buf), minBufSize)
+	}
+}
+
+// chunkReader returns at most n bytes of s per Read.
+type chunkReader struct {
+	s string
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.n)], r.s)
+	r.s = r.s[n:]
+	return n, nil
 }

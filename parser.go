@@ -789,33 +789,41 @@ func validUTF8(p []byte) bool {
 // validRuneLen returns the length of the well-formed multi-byte UTF-8
 // sequence at the start of p, or 0 if there is none.
 func validRuneLen(p []byte) int {
-	const cb = 0xC0 // continuation bytes are 10xxxxxx
-	lo, hi := byte(0x80), byte(0xBF)
-	switch c := p[0]; {
-	case c >= 0xC2 && c <= 0xDF:
-		if len(p) >= 2 && p[1]&cb == 0x80 {
-			return 2
-		}
-	case c >= 0xE0 && c <= 0xEF:
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F
-		}
-		if len(p) >= 3 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 {
-			return 3
-		}
-	case c >= 0xF0 && c <= 0xF4:
-		if c == 0xF0 {
-			lo = 0x90
-		} else if c == 0xF4 {
-			hi = 0x8F
-		}
-		if len(p) >= 4 && p[1] >= lo && p[1] <= hi && p[2]&cb == 0x80 && p[3]&cb == 0x80 {
-			return 4
+	need, lo, hi := leadByte(p[0])
+	if need == 0 || len(p) <= need || p[1] < lo || p[1] > hi {
+		return 0
+	}
+	for _, c := range p[2 : need+1] {
+		if c&0xC0 != 0x80 { // continuation bytes are 10xxxxxx
+			return 0
 		}
 	}
-	return 0
+	return need + 1
+}
+
+// leadByte returns, for c, the first byte of a multi-byte UTF-8 sequence,
+// how many continuation bytes follow it and the range the first of them
+// must fall in (the others are 0x80 to 0xBF), which excludes overlong
+// forms, surrogates and code points past U+10FFFF. need is 0 when c cannot
+// start a sequence.
+func leadByte(c byte) (need int, lo, hi byte) {
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		return 1, 0x80, 0xBF
+	case c == 0xE0:
+		return 2, 0xA0, 0xBF
+	case c == 0xED:
+		return 2, 0x80, 0x9F
+	case c >= 0xE1 && c <= 0xEF:
+		return 2, 0x80, 0xBF
+	case c == 0xF0:
+		return 3, 0x90, 0xBF
+	case c == 0xF4:
+		return 3, 0x80, 0x8F
+	case c >= 0xF1 && c <= 0xF3:
+		return 3, 0x80, 0xBF
+	}
+	return 0, 0, 0
 }
 
 // validInBuf reports whether buf[from:to], a data value held in the
@@ -863,12 +871,10 @@ func (d *Decoder) fill() {
 		d.buf = make([]byte, minBufSize)
 	}
 	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
-		d.materializeData()
 		if len(d.buf) < maxBufSize {
-			buf := make([]byte, 2*len(d.buf))
-			d.shift(buf)
-			d.buf = buf
+			d.grow()
 		} else {
+			d.materializeData()
 			// The line is too long to keep whole: stream it from here on.
 			d.beginCont(d.buf[d.start:d.end])
 			d.start = d.end
@@ -878,10 +884,7 @@ func (d *Decoder) fill() {
 		// The reader fills all the room it is given, as a fast connection
 		// does: fewer, larger reads (fewer system calls) pay for a larger
 		// buffer. A slow or idle stream keeps the small one.
-		d.materializeData()
-		buf := make([]byte, 2*len(d.buf))
-		d.shift(buf)
-		d.buf = buf
+		d.grow()
 		d.fullReads = 0
 	}
 	// Move the unparsed bytes to the front only when that is free or the
@@ -918,6 +921,14 @@ func (d *Decoder) fill() {
 			return
 		}
 	}
+}
+
+// grow doubles the read buffer, keeping the unparsed bytes.
+func (d *Decoder) grow() {
+	d.materializeData()
+	buf := make([]byte, 2*len(d.buf))
+	d.shift(buf)
+	d.buf = buf
 }
 
 // endInput handles the unfinished line left when the input ends. The spec
@@ -1112,26 +1123,8 @@ func appendValidUTF8(dst, src []byte) []byte {
 // ill-formed UTF-8 sequence at the start of b: the bytes the WHATWG decoder
 // consumes before it emits one U+FFFD.
 func invalidPrefixLen(b []byte) int {
-	need := 0
-	lo, hi := byte(0x80), byte(0xBF)
-	switch c := b[0]; {
-	case c >= 0xC2 && c <= 0xDF:
-		need = 1
-	case c >= 0xE0 && c <= 0xEF:
-		need = 2
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F
-		}
-	case c >= 0xF0 && c <= 0xF4:
-		need = 3
-		if c == 0xF0 {
-			lo = 0x90
-		} else if c == 0xF4 {
-			hi = 0x8F
-		}
-	default:
+	need, lo, hi := leadByte(b[0])
+	if need == 0 {
 		return 1
 	}
 	n := 1

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -133,8 +132,7 @@ func (o *options) outputFlags(fs *flag.FlagSet) {
 // command (demo selects the demo's flag set). stdin feeds "-d @-".
 func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 	o := &options{headers: http.Header{}}
-	fs := flag.NewFlagSet("ssecat", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flagSetFor("ssecat")
 	o.outputFlags(fs)
 	var headers multiFlag
 	var data string
@@ -362,5 +360,5 @@ func readData(v string, stdin io.Reader) ([]byte, error) {
 		}
 		return nil, usagef("-d @%s: cannot read %s: %v", name, name, err)
 	}
-	return bytes.Clone(b), nil
+	return b, nil
 }

@@ -153,14 +153,7 @@ func (p *printer) comment(text string, conn int, t time.Time) error {
 // sent this way, so that it cannot clear the screen, retitle the window or
 // ring the bell; --raw and --json are left as they are.
 func visible(s string) string {
-	clean := true
-	for _, r := range s {
-		if needsEscape(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if strings.IndexFunc(s, needsEscape) < 0 {
 		return s
 	}
 	var b strings.Builder

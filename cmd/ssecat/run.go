@@ -173,6 +173,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	}
 
 	var st stats
+	shown := record.RedactURL(o.url) // the URL as logged: no credentials
 	c := &sse.Client{
 		HTTPClient:       &http.Client{Transport: t},
 		OneShot:          o.noReconnect,
@@ -186,7 +187,6 @@ func (a *app) stream(ctx context.Context, o *options) int {
 				// Counted when made: a wait cut short is no reconnect.
 				st.reconnects.Add(1)
 			}
-			shown := record.RedactURL(o.url)
 			msg := fmt.Sprintf("connecting to %s", shown)
 			if o.method != http.MethodGet {
 				msg = fmt.Sprintf("connecting: %s %s", o.method, shown)

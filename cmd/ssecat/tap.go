@@ -56,15 +56,15 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.showHeaders(">", req.Header)
 	}
 	resp, err := t.base.RoundTrip(req)
-	if err == nil && t.verbose != nil {
-		t.verbose("< %s %s", resp.Proto, resp.Status)
-		t.showHeaders("<", resp.Header)
-	}
 	if err != nil {
 		if t.rec != nil {
 			t.rec.Error(n, err)
 		}
 		return nil, err
+	}
+	if t.verbose != nil {
+		t.verbose("< %s %s", resp.Proto, resp.Status)
+		t.showHeaders("<", resp.Header)
 	}
 	if t.rec != nil {
 		t.rec.Response(n, resp)

@@ -88,14 +88,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flusher.Flush()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
 	for i := from; i < len(toks); i++ {
 		if s.Interval > 0 {
-			timer.Reset(s.Interval)
 			select {
-			case <-timer.C:
+			case <-time.After(s.Interval):
 			case <-r.Context().Done():
 				return
 			}

@@ -161,8 +161,3 @@ func Anthropic(model string, tokens ...string) []string {
 func AnthropicError(kind, message string) string {
 	return event("error", map[string]any{"type": "error", "error": map[string]any{"type": kind, "message": message}})
 }
-
-// OpenAIError returns an OpenAI-compatible in-band error chunk.
-func OpenAIError(code any, message string) string {
-	return event("", map[string]any{"error": map[string]any{"message": message, "type": "server_error", "code": code}})
-}

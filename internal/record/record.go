@@ -60,6 +60,10 @@ const Header = "# ssecat recording v1"
 // EndEOF is the reason of a body that ended normally.
 const EndEOF = "EOF"
 
+// EndClosedByClient is the end reason of a body the recording client
+// closed; the replay keeps such a response open until its client leaves.
+const EndClosedByClient = "closed by client"
+
 // Headers lists the response headers a recording keeps: those that change
 // what a client does.
 var Headers = []string{"Content-Type", "Retry-After", "Location"}

@@ -22,6 +22,9 @@ func TestWriteRead(t *testing.T) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Retry-After", "3")
 	h.Set("X-Other", "not kept")
+	req, _ := http.NewRequest("GET", "http://example.com/x", nil)
+	req.Header.Set("Last-Event-ID", "9")
+	w.Request(1, req)
 	w.Response(1, &http.Response{StatusCode: 200, Header: h})
 	body := "data: \xff\r\n\"quoted\" \\ \x00\n\n"
 	w.Body(1, []byte(body))
@@ -31,12 +34,14 @@ func TestWriteRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := buf.String()
-	wantTail := `0.001 response 1 200
-0.002 header 1 "Content-Type: text/event-stream"
-0.003 header 1 "Retry-After: 3"
-0.004 body 1 "data: \xff\r\n\"quoted\" \\ \x00\n\n"
-0.005 end 1 "unexpected EOF"
-0.006 error 2 "dial tcp: connection refused"
+	wantTail := `0.001 request 1 "GET http://example.com/x"
+0.002 sent 1 "Last-Event-ID: 9"
+0.003 response 1 200
+0.004 header 1 "Content-Type: text/event-stream"
+0.005 header 1 "Retry-After: 3"
+0.006 body 1 "data: \xff\r\n\"quoted\" \\ \x00\n\n"
+0.007 end 1 "unexpected EOF"
+0.008 error 2 "dial tcp: connection refused"
 `
 	if !strings.HasPrefix(text, Header+"\n# url: http://example.com/x\n# started: ") || !strings.HasSuffix(text, wantTail) {
 		t.Errorf("recording:\n%s\nwant it to end:\n%s", text, wantTail)
@@ -53,7 +58,10 @@ func TestWriteRead(t *testing.T) {
 	if c.Status != 200 || c.Header.Get("Retry-After") != "3" || c.Header.Get("X-Other") != "" || len(c.Chunks) != 1 || c.Chunks[0].Text != body || c.End != "unexpected EOF" {
 		t.Errorf("conn 1: %+v", c)
 	}
-	if c.Chunks[0].At != 4*time.Millisecond {
+	if c.LastEventID != "9" || c.Request != "GET http://example.com/x" {
+		t.Errorf("conn 1 request %q, Last-Event-ID %q", c.Request, c.LastEventID)
+	}
+	if c.Chunks[0].At != 6*time.Millisecond {
 		t.Errorf("chunk at %v", c.Chunks[0].At)
 	}
 	if conns[1].Status != 0 || conns[1].Error != "dial tcp: connection refused" {

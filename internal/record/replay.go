@@ -123,10 +123,6 @@ func localLocation(request, loc string) string {
 	return s
 }
 
-// EndClosedByClient is the end reason of a body the recording client
-// closed; the replay keeps such a response open until its client leaves.
-const EndClosedByClient = "closed by client"
-
 // take returns the index of the response to serve to a request with
 // Last-Event-ID lid, len(p.Conns) for the final 204, and moves on.
 func (p *Player) take(lid string) int {

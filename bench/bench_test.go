@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -27,10 +28,22 @@ func benchPeer(b *testing.B, c *Corpus, m ReadMode, p *Peer) {
 	if v := Check(c, m, p); v.Status != OK {
 		b.Skipf("%s: %s", v.Status, v.Detail)
 	}
-	data := c.Data()
 	events := Reference(c).Events
-	r := NewReader(data, m)
 	var v Visitor
+	measure(b, c.Data(), m, events, "event", func(r io.Reader) error {
+		v = Visitor{}
+		return p.Run(r, &v)
+	})
+	if !p.Bound && v.Events != events {
+		b.Fatalf("%d events, want %d", v.Events, events)
+	}
+}
+
+// measure runs read over data, read in mode m, b.N times, and reports per
+// item (an event, a chunk): wall time as ns/<unit>, process CPU time as
+// cpu-ns/<unit>, and allocs/<unit> and B/<unit>.
+func measure(b *testing.B, data []byte, m ReadMode, items int, unit string, read func(io.Reader) error) {
+	r := NewReader(data, m)
 	b.SetBytes(int64(len(data)))
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -39,24 +52,20 @@ func benchPeer(b *testing.B, c *Corpus, m ReadMode, p *Peer) {
 	b.ResetTimer()
 	for range b.N {
 		r.Reset(data, m)
-		v = Visitor{}
-		if err := p.Run(r, &v); err != nil {
+		if err := read(r); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	cpu1 := CPUTime()
 	runtime.ReadMemStats(&after)
-	if !p.Bound && v.Events != events {
-		b.Fatalf("%d events, want %d", v.Events, events)
-	}
-	n := float64(b.N) * float64(events)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
+	n := float64(b.N) * float64(items)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/"+unit)
 	if cpu1 > cpu0 {
-		b.ReportMetric(float64(cpu1-cpu0)/n, "cpu-ns/event")
+		b.ReportMetric(float64(cpu1-cpu0)/n, "cpu-ns/"+unit)
 	}
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/event")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/event")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/"+unit)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/"+unit)
 }
 
 // TestCorpora checks that this package's parser finds the events each

@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"testing"
 
 	"github.com/openai/openai-go"
@@ -27,17 +26,17 @@ type jsonReader interface {
 	Err() error
 }
 
+// A jsonPeer opens a typed stream of chat chunks over a reader.
+type jsonPeer struct {
+	name string
+	open func(r io.Reader) jsonReader
+}
+
 // jsonPeers decode the chat corpus into T: this package's JSON[T] over a
 // Decoder, and openai-go's ssestream.Stream[T] over its decoder, as the
 // SDK reads a chat completion stream.
-func jsonPeers[T any]() []struct {
-	name string
-	open func(r io.Reader) jsonReader
-} {
-	return []struct {
-		name string
-		open func(r io.Reader) jsonReader
-	}{
+func jsonPeers[T any]() []jsonPeer {
+	return []jsonPeer{
 		{"ssekit", func(r io.Reader) jsonReader { return sse.NewJSON[T](sse.NewDecoder(r)) }},
 		{"openai-go", func(r io.Reader) jsonReader {
 			return ssestream.NewStream[T](ssestream.NewDecoder(streamResponse(nil, r)), nil)
@@ -61,42 +60,24 @@ func BenchmarkJSONChat(b *testing.B) {
 	}
 }
 
-func benchJSON(b *testing.B, data []byte, m ReadMode, chunks int, peers []struct {
-	name string
-	open func(r io.Reader) jsonReader
-}) {
+func benchJSON(b *testing.B, data []byte, m ReadMode, chunks int, peers []jsonPeer) {
 	for _, p := range peers {
 		b.Run("peer="+p.name, func(b *testing.B) {
-			r := NewReader(data, m)
-			b.SetBytes(int64(len(data)))
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			cpu0 := CPUTime()
-			b.ResetTimer()
-			for range b.N {
-				r.Reset(data, m)
+			measure(b, data, m, chunks, "chunk", func(r io.Reader) error {
 				s := p.open(r)
 				n := 0
 				for s.Next() {
 					n++
 				}
 				if err := s.Err(); err != nil {
-					b.Fatal(err)
+					return err
 				}
 				if n != chunks {
-					b.Fatalf("%d chunks, want %d", n, chunks)
+					return fmt.Errorf("%d chunks, want %d", n, chunks)
 				}
-			}
-			b.StopTimer()
-			cpu1 := CPUTime()
-			runtime.ReadMemStats(&after)
-			total := float64(b.N) * float64(chunks)
-			b.ReportMetric(total/b.Elapsed().Seconds(), "chunks/s")
-			if cpu1 > cpu0 {
-				b.ReportMetric(float64(cpu1-cpu0)/total, "cpu-ns/chunk")
-			}
-			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/chunk")
+				return nil
+			})
+			b.ReportMetric(float64(b.N)*float64(chunks)/b.Elapsed().Seconds(), "chunks/s")
 		})
 	}
 }

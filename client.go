@@ -289,13 +289,11 @@ type Stream struct {
 	conn      *connection // the connection being read, or nil
 	resp      *http.Response
 	attempt   int  // attempts made
-	opened    bool // a response has been accepted
 	delivered bool // conn has delivered an event
 	done      bool
 	err       error
 	lastID    string
 	retry     time.Duration // set by the server; zero until then
-	retrySet  bool          // the server has sent a valid "retry"
 	bo        backOff
 	failingAt time.Time // when the current run of failed attempts began
 	failures  int       // failed attempts in a row
@@ -313,16 +311,8 @@ type Stream struct {
 // It returns false when the stream has ended; Err tells why.
 func (s *Stream) Next() bool {
 	for !s.done {
-		select {
-		case <-s.ctx.Done():
-			s.finish(s.ctxError())
+		if !s.ensureOpen() {
 			return false
-		default:
-		}
-		if s.conn == nil {
-			if !s.connect() {
-				return false
-			}
 		}
 		if s.dec.Next() {
 			s.delivered = true
@@ -346,17 +336,20 @@ func (s *Stream) Next() bool {
 // Open first to learn of a refused request before reading, as with
 // http.Client.Do. Open returns at once if the stream is already open.
 func (s *Stream) Open() error {
-	if s.done {
-		return s.err
+	if !s.done {
+		s.ensureOpen()
 	}
+	return s.err
+}
+
+// ensureOpen ends the stream if its context is done, else connects if no
+// connection is being read; it reports whether one is.
+func (s *Stream) ensureOpen() bool {
 	if s.ctx.Err() != nil {
 		s.finish(s.ctxError())
-		return s.err
+		return false
 	}
-	if s.conn == nil && !s.connect() {
-		return s.err
-	}
-	return nil
+	return s.conn != nil || s.connect()
 }
 
 // ctxError is the error of a stream whose context is done: ErrClosed after
@@ -460,7 +453,7 @@ func (s *Stream) retryable(err error) bool {
 	case s.ctx.Err() != nil, errors.Is(err, ErrClosed), errors.Is(err, ErrEventTooLarge),
 		errors.Is(err, ErrBodyNotReplayable), errors.As(err, &pe):
 		return false
-	case s.c.OneShot && (s.opened || s.c.MaxRetries == 0):
+	case s.c.OneShot && (s.resp != nil || s.c.MaxRetries == 0):
 		return false
 	case hasBody(s.req) && s.req.GetBody == nil:
 		// A one-shot stream whose body cannot be sent again.
@@ -515,7 +508,7 @@ func (s *Stream) attemptOnce() error {
 	if err := check(resp); err != nil {
 		drainAndClose(resp)
 		conn.stop()
-		if conn.idle.Load() && s.ctx.Err() == nil {
+		if conn.idle.Load() {
 			return fmt.Errorf("%w (%w)", conn.idleError(), err)
 		}
 		return err
@@ -533,7 +526,6 @@ func (s *Stream) attemptOnce() error {
 	s.mu.Unlock()
 	s.conn = conn
 	s.resp = resp
-	s.opened = true
 	s.delivered = false
 	s.dec.Reset(conn)
 	s.dec.seedLastEventID(s.lastID)
@@ -584,8 +576,7 @@ func validHeaderValue(v string) bool {
 }
 
 func (s *Stream) setRetry(d time.Duration) {
-	s.retry = d
-	s.retrySet = true
+	s.retry = max(d, minServerRetry)
 }
 
 // minServerRetry is the least reconnection time a server's "retry" can
@@ -595,8 +586,8 @@ const minServerRetry = 100 * time.Millisecond
 
 func (s *Stream) reconnectionTime() time.Duration {
 	switch {
-	case s.retrySet:
-		return max(s.retry, minServerRetry)
+	case s.retry > 0:
+		return s.retry
 	case s.c.ReconnectionTime > 0:
 		return s.c.ReconnectionTime
 	}

@@ -116,7 +116,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 type backOff struct {
 	exp  backoff.ExponentialBackOff
 	base time.Duration // the reconnection time exp was set up with
-	set  bool
 	rand func() float64
 }
 
@@ -130,7 +129,7 @@ func (b *backOff) init() {
 // next returns the delay before the next attempt: at least min(base,
 // limit), at most limit.
 func (b *backOff) next(base, limit time.Duration) time.Duration {
-	if !b.set || b.base != base || b.exp.MaxInterval != limit {
+	if b.base != base || b.exp.MaxInterval != limit {
 		b.exp = backoff.ExponentialBackOff{
 			InitialInterval:     base,
 			RandomizationFactor: 0,
@@ -142,7 +141,6 @@ func (b *backOff) next(base, limit time.Duration) time.Duration {
 		}
 		b.exp.Reset()
 		b.base = base
-		b.set = true
 	}
 	// With no randomization NextBackOff never returns less than base,
 	// nor more than max(base, limit).
@@ -156,7 +154,7 @@ func (b *backOff) next(base, limit time.Duration) time.Duration {
 
 // reset starts the growth again, after a connection that delivered events.
 func (b *backOff) reset() {
-	if b.set {
+	if b.base != 0 {
 		b.exp.Reset()
 	}
 }
@@ -217,9 +215,6 @@ func (c *connection) Read(p []byte) (int, error) {
 	}
 	n, err := c.body.Read(p)
 	c.pause()
-	if err != nil && c.idle.Load() {
-		err = c.idleError()
-	}
 	return n, err
 }
 

@@ -295,16 +295,9 @@ func Respond(status int, body string) Step {
 // an empty id requires that there is no such header. If not, the Handler
 // records an error and answers 412 Precondition Failed, ending the script.
 func RequireLastEventID(id string) Step {
-	return Step{name: fmt.Sprintf("RequireLastEventID(%q)", id), run: func(c *Conn) error {
-		vs := c.Request.Header.Values("Last-Event-ID")
-		switch {
-		case id == "" && len(vs) > 0:
-			return fmt.Errorf("want no Last-Event-ID header, got %q", vs)
-		case id != "" && (len(vs) != 1 || vs[0] != id):
-			return fmt.Errorf("want Last-Event-ID %q, got %q", id, vs)
-		}
-		return nil
-	}}
+	s := RequireHeader("Last-Event-ID", id)
+	s.name = fmt.Sprintf("RequireLastEventID(%q)", id)
+	return s
 }
 
 // RequireHeader checks that the request's header key has the value value;
@@ -363,7 +356,6 @@ type Handler struct {
 	requests []Request
 	errs     []error
 	arrived  []chan struct{}
-	conns    int
 }
 
 // NewHandler returns a Handler that plays scripts[0] for the first
@@ -376,8 +368,7 @@ func NewHandler(scripts ...Script) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
-	h.conns++
-	n := h.conns
+	n := len(h.requests) + 1
 	h.requests = append(h.requests, Request{
 		Conn:   n,
 		Method: r.Method,
@@ -387,8 +378,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Time:   time.Now(),
 	})
-	h.arrivedLocked(n)
-	close(h.arrived[n-1])
+	close(h.arrivedLocked(n))
 	h.mu.Unlock()
 
 	script := h.After

@@ -244,6 +244,7 @@ func TestOneShot(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "down")})
 		c, _ := testClient(srv)
 		c.OneShot = true
+		c.MaxRetries = 2 // retries are allowed, but the body cannot be re-sent
 		req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("prompt")))
 		s, _ := c.Connect(req)
 		defer s.Close()
@@ -309,7 +310,6 @@ func TestClassification(t *testing.T) {
 			srv := ssetest.New(t, tt.script, ssetest.Script{ssetest.Data("after")})
 			c, rec := testClient(srv)
 			c.MaxEventSize = 100
-			c.ShouldRetry = nil
 			var states []ReadyState
 			c.OnStateChange = func(st ReadyState) { states = append(states, st) }
 			s := mustConnect(t, c, "GET", srv.URL, "")
@@ -564,8 +564,11 @@ func TestRedirectReconnectsToOriginalURL(t *testing.T) {
 	if evs := readAll(s); len(evs) != 2 {
 		t.Errorf("events %v", evs)
 	}
-	if len(paths) != 3 {
-		t.Errorf("/old requested %d times, want 3", len(paths))
+	mu.Lock()
+	requested := len(paths)
+	mu.Unlock()
+	if requested != 3 {
+		t.Errorf("/old requested %d times, want 3", requested)
 	}
 	for _, r := range h.Requests() {
 		if r.URL.Path != "/new" || string(r.Body) != "body" || r.Header.Get("Accept") != "text/event-stream" {
@@ -749,7 +752,9 @@ func TestCloseUnblocks(t *testing.T) {
 	t.Run("Request", func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
+		arrived := make(chan struct{})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(arrived)
 			select {
 			case <-release:
 			case <-r.Context().Done():
@@ -760,9 +765,7 @@ func TestCloseUnblocks(t *testing.T) {
 		s := mustConnect(t, c, "GET", srv.URL, "")
 		done := make(chan bool)
 		go func() { done <- s.Next() }()
-		for s.State() != Connecting {
-		}
-		time.Sleep(10 * time.Millisecond) // let the request go out; the result is the same if not
+		<-arrived // the request is out, waiting for its response
 		s.Close()
 		if <-done || !errors.Is(s.Err(), ErrClosed) {
 			t.Errorf("Err = %v", s.Err())
@@ -921,10 +924,18 @@ func TestAll(t *testing.T) {
 	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || last == nil {
 		t.Errorf("data (-want +got):\n%s, last error %v", diff, last)
 	}
-	// Breaking out leaves the stream usable.
-	s2 := mustConnect(t, c, "GET", srv.URL, "")
+	// Breaking out leaves the stream open, to be read on.
+	srv2 := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Data("b"), ssetest.Hold()})
+	c2, _ := testClient(srv2)
+	s2 := mustConnect(t, c2, "GET", srv2.URL, "")
 	for range s2.All() {
 		break
+	}
+	if st := s2.State(); st != Open {
+		t.Errorf("State after break = %v, want open", st)
+	}
+	if !s2.Next() || s2.Event().Data != "b" {
+		t.Errorf("after break: Next gave %q, Err %v; want \"b\"", s2.Event().Data, s2.Err())
 	}
 }
 
@@ -1410,7 +1421,11 @@ func TestHugeServerRetryCapped(t *testing.T) {
 	if evs := readAll(s); len(evs) != 2 {
 		t.Fatalf("events %v, Err %v", evs, s.Err())
 	}
-	for _, d := range rec.Delays() {
+	d := rec.Delays()
+	if len(d) != 2 {
+		t.Fatalf("delays %v, want 2", d)
+	}
+	for _, d := range d {
 		if d != DefaultMaxReconnectionTime {
 			t.Errorf("delay %v, want the cap %v", d, DefaultMaxReconnectionTime)
 		}

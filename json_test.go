@@ -410,9 +410,12 @@ func TestJSONClosesSource(t *testing.T) {
 		}
 		for j.Next() {
 		}
+		if n := src.closed.Load(); n != 1 {
+			t.Errorf("%s: source closed %d times when the stream ended, want 1", tt.name, n)
+		}
 		j.Close()
 		if n := src.closed.Load(); n != 1 {
-			t.Errorf("%s: source closed %d times at the end, want 1", tt.name, n)
+			t.Errorf("%s: source closed %d times after Close, want still 1", tt.name, n)
 		}
 	}
 }
@@ -836,18 +839,22 @@ func TestJSONContextCancel(t *testing.T) {
 func TestDoJSONContextCancelledBeforeHeaders(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
+	arrived := make(chan struct{})
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
+	req := post(t, ctx, srv.URL, `{}`)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := DoJSON[chunk](post(t, ctx, srv.URL, `{}`), nil)
+		_, err := DoJSON[chunk](req, nil)
 		errc <- err
 	}()
+	<-arrived // the request is out, its headers not yet answered
 	cancel()
 	select {
 	case err := <-errc:

@@ -778,11 +778,7 @@ func (e *ResponseError) Error() string {
 		fmt.Fprintf(&b, " (%v)", e.Err)
 	}
 	if len(e.Body) > 0 {
-		body := strings.TrimSpace(string(e.Body))
-		if len(body) > 200 {
-			body = string(truncateUTF8([]byte(body), 200)) + "…"
-		}
-		fmt.Fprintf(&b, ": %s", body)
+		fmt.Fprintf(&b, ": %s", snippet(strings.TrimSpace(string(e.Body))))
 	}
 	return b.String()
 }

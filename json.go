@@ -290,6 +290,16 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// snippet returns s for an error message: at most 200 bytes of it, cut on
+// a character boundary and marked with "…" when cut.
+func snippet(s string) string {
+	const limit = 200
+	if len(s) <= limit {
+		return s
+	}
+	return string(truncateUTF8([]byte(s), limit)) + "…"
+}
+
 // truncateUTF8 returns at most the first n bytes of b, not cutting a
 // UTF-8 sequence in two.
 func truncateUTF8(b []byte, n int) []byte {
@@ -330,11 +340,7 @@ func (e *EventError) Error() string {
 	case e.Message != "":
 		msg += ": " + e.Message
 	case e.Event.Data != "":
-		d := e.Event.Data
-		if len(d) > 200 {
-			d = string(truncateUTF8([]byte(d), 200)) + "…"
-		}
-		msg += ": " + d
+		msg += ": " + snippet(e.Event.Data)
 	}
 	return msg
 }

@@ -150,8 +150,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 				log.fail("--record %s: %v", o.record, err)
 			}
 		}()
-		t.rec = record.NewWriter(f, o.url)
-		t.rec.SetClock(a.now)
+		t.rec = record.NewWriter(f, o.url, a.now)
 	}
 
 	var body io.Reader

@@ -101,9 +101,14 @@ type Writer struct {
 }
 
 // NewWriter writes the header, with url (redacted) and the start time, to
-// w and returns a Writer of records timed from now.
-func NewWriter(w io.Writer, url string) *Writer {
-	rw := &Writer{w: w, now: time.Now, url: url, redacted: RedactURL(url)}
+// w and returns a Writer of records timed from now. The clock now (nil
+// means time.Now) times both the header and every record, so the two
+// agree.
+func NewWriter(w io.Writer, url string, now func() time.Time) *Writer {
+	if now == nil {
+		now = time.Now
+	}
+	rw := &Writer{w: w, now: now, url: url, redacted: RedactURL(url)}
 	rw.start = rw.now()
 	_, rw.err = fmt.Fprintf(w, "%s\n# url: %s\n# started: %s\n", Header, rw.redacted, rw.start.UTC().Format(time.RFC3339Nano))
 	return rw
@@ -284,12 +289,4 @@ func Conns(entries []Entry) []*Conn {
 		}
 	}
 	return conns
-}
-
-// SetClock replaces the clock that times records, and restarts it.
-func (w *Writer) SetClock(now func() time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.now = now
-	w.start = now()
 }

@@ -15,9 +15,8 @@ import (
 
 func TestWriteRead(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewWriter(&buf, "http://example.com/x")
 	tick := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	w.SetClock(func() time.Time { tick = tick.Add(1000 * time.Microsecond); return tick })
+	w := NewWriter(&buf, "http://example.com/x", func() time.Time { tick = tick.Add(1000 * time.Microsecond); return tick })
 	h := http.Header{}
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Retry-After", "3")
@@ -43,7 +42,9 @@ func TestWriteRead(t *testing.T) {
 0.007 end 1 "unexpected EOF"
 0.008 error 2 "dial tcp: connection refused"
 `
-	if !strings.HasPrefix(text, Header+"\n# url: http://example.com/x\n# started: ") || !strings.HasSuffix(text, wantTail) {
+	// The header's start time comes from the same clock as the records.
+	wantHead := Header + "\n# url: http://example.com/x\n# started: 2026-01-01T00:00:00.001Z\n"
+	if !strings.HasPrefix(text, wantHead) || !strings.HasSuffix(text, wantTail) {
 		t.Errorf("recording:\n%s\nwant it to end:\n%s", text, wantTail)
 	}
 	entries, err := Read(strings.NewReader(text))
@@ -177,7 +178,7 @@ func TestRedactURL(t *testing.T) {
 func TestWriterRedacts(t *testing.T) {
 	const raw = "http://user:secret@example.test/x?api_key=sk-123&model=m"
 	var b strings.Builder
-	w := NewWriter(&b, raw)
+	w := NewWriter(&b, raw, nil)
 	req, err := http.NewRequest("GET", raw, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
+
+	"github.com/ssekit/sse/internal/utf8cut"
 )
 
 // A Source is a stream of events read with Next and then Type, Data and ID,
@@ -267,17 +268,14 @@ type DecodeError struct {
 
 func newDecodeError(typ, data, id []byte, err error) *DecodeError {
 	return &DecodeError{
-		Event: Event{Type: string(typ), Data: string(truncateUTF8(data, maxSnippet)), ID: string(id)},
+		Event: Event{Type: string(typ), Data: string(utf8cut.Prefix(data, maxSnippet)), ID: string(id)},
 		Size:  len(data),
 		Err:   err,
 	}
 }
 
 func (e *DecodeError) Error() string {
-	snippet := e.Event.Data
-	if len(snippet) > 100 {
-		snippet = string(truncateUTF8([]byte(snippet), 100))
-	}
+	snippet := utf8cut.Prefix(e.Event.Data, 100)
 	if len(snippet) < e.Size {
 		snippet += "…"
 	}
@@ -297,20 +295,7 @@ func snippet(s string) string {
 	if len(s) <= limit {
 		return s
 	}
-	return string(truncateUTF8([]byte(s), limit)) + "…"
-}
-
-// truncateUTF8 returns at most the first n bytes of b, not cutting a
-// UTF-8 sequence in two.
-func truncateUTF8(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	i := n
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(b[i]) {
-		i--
-	}
-	return b[:i]
+	return utf8cut.Prefix(s, limit) + "…"
 }
 
 // An EventError is an error that the server sent in the stream, such as

@@ -18,10 +18,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/record"
+	"github.com/ssekit/sse/internal/utf8cut"
 )
 
 var (
@@ -382,11 +382,7 @@ func describeResponse(re *sse.ResponseError) string {
 	}
 	body := strings.Join(strings.Fields(string(re.Body)), " ")
 	if len(body) > 300 {
-		cut := 300
-		for cut > 0 && !utf8.RuneStart(body[cut]) {
-			cut--
-		}
-		body = body[:cut] + "…"
+		body = utf8cut.Prefix(body, 300) + "…"
 	}
 	if body != "" {
 		b.WriteString(": " + body)

@@ -132,6 +132,10 @@ func TestHelperIdleServer(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})}
+	// HTTP/1 and cleartext HTTP/2 on one port: the benchmark measures both.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	go srv.Serve(ln)
 	fmt.Println(ln.Addr())
 	<-done
@@ -161,53 +165,77 @@ func BenchmarkIdleStreams(b *testing.B) {
 		b.Fatal(err)
 	}
 	url := "http://" + strings.TrimSpace(addr)
-	// The floor: net/http responses, held open after their first event.
-	b.Run("net-http", func(b *testing.B) {
-		for range b.N {
+	for _, proto := range []string{"http1", "http2"} {
+		newTransport := func() *http.Transport {
 			tr := &http.Transport{}
-			hc := &http.Client{Transport: tr}
-			before := memInUse()
-			resps := make([]*http.Response, streams)
-			buf := make([]byte, 64)
-			for i := range resps {
-				resp, err := hc.Get(url)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := resp.Body.Read(buf); err != nil {
-					b.Fatal(err)
-				}
-				resps[i] = resp
+			if proto == "http2" {
+				// Cleartext HTTP/2: many streams share a few connections.
+				tr.Protocols = new(http.Protocols)
+				tr.Protocols.SetUnencryptedHTTP2(true)
 			}
-			after := memInUse()
-			b.ReportMetric(float64(after-before)/streams, "bytes/stream")
-			for _, resp := range resps {
-				resp.Body.Close()
-			}
-			tr.CloseIdleConnections()
+			return tr
 		}
-	})
-	b.Run("Stream", func(b *testing.B) {
-		for range b.N {
-			tr := &http.Transport{}
-			c := &Client{HTTPClient: &http.Client{Transport: tr}, IdleTimeout: time.Minute}
-			before := memInUse()
-			ss := make([]*Stream, streams)
-			for i := range ss {
-				req, _ := http.NewRequest("GET", url, nil)
-				ss[i], _ = c.Connect(req)
-				if !ss[i].Next() {
-					b.Fatal(ss[i].Err())
+		// The floor: net/http responses, held open after their first event.
+		b.Run("proto="+proto+"/net-http", func(b *testing.B) {
+			for range b.N {
+				tr := newTransport()
+				hc := &http.Client{Transport: tr}
+				before := memInUse()
+				resps := make([]*http.Response, streams)
+				buf := make([]byte, 64)
+				for i := range resps {
+					resp, err := hc.Get(url)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if resp.ProtoMajor != protoMajor(proto) {
+						b.Fatalf("response over %s, want %s", resp.Proto, proto)
+					}
+					if _, err := resp.Body.Read(buf); err != nil {
+						b.Fatal(err)
+					}
+					resps[i] = resp
 				}
+				after := memInUse()
+				b.ReportMetric(float64(after-before)/streams, "bytes/stream")
+				for _, resp := range resps {
+					resp.Body.Close()
+				}
+				tr.CloseIdleConnections()
 			}
-			after := memInUse()
-			b.ReportMetric(float64(after-before)/streams, "bytes/stream")
-			for _, s := range ss {
-				s.Close()
+		})
+		b.Run("proto="+proto+"/Stream", func(b *testing.B) {
+			for range b.N {
+				tr := newTransport()
+				c := &Client{HTTPClient: &http.Client{Transport: tr}, IdleTimeout: time.Minute}
+				before := memInUse()
+				ss := make([]*Stream, streams)
+				for i := range ss {
+					req, _ := http.NewRequest("GET", url, nil)
+					ss[i], _ = c.Connect(req)
+					if !ss[i].Next() {
+						b.Fatal(ss[i].Err())
+					}
+					if resp := ss[i].Response(); resp.ProtoMajor != protoMajor(proto) {
+						b.Fatalf("response over %s, want %s", resp.Proto, proto)
+					}
+				}
+				after := memInUse()
+				b.ReportMetric(float64(after-before)/streams, "bytes/stream")
+				for _, s := range ss {
+					s.Close()
+				}
+				tr.CloseIdleConnections()
 			}
-			tr.CloseIdleConnections()
-		}
-	})
+		})
+	}
+}
+
+func protoMajor(proto string) int {
+	if proto == "http2" {
+		return 2
+	}
+	return 1
 }
 
 func memInUse() uint64 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -304,5 +305,41 @@ func TestClientLeavesMidScript(t *testing.T) {
 	srv.Close() // waits for the handler
 	if err := srv.Err(); err != nil {
 		t.Errorf("Err = %v, want nil: the client merely left", err)
+	}
+}
+
+// Handler.Close alone ends a held script: the response ends cleanly, so a
+// user's own server (not ssetest.Server, whose Close also cuts the
+// connections) can shut down without hanging on a held stream.
+func TestHandlerCloseEndsHold(t *testing.T) {
+	h := ssetest.NewHandler(ssetest.Script{ssetest.Data("held"), ssetest.Hold(), ssetest.Data("never")})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, len("data: held\n\n"))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	type result struct {
+		rest []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rest, err := io.ReadAll(resp.Body)
+		done <- result{rest, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || len(r.rest) != 0 {
+			t.Errorf("after Handler.Close: read %q, %v; want a clean end of the response", r.rest, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Handler.Close did not end a held response")
 	}
 }

@@ -28,6 +28,8 @@ Usage:
   ssecat demo [output flags]          watch a built-in demo stream (no network)
   ssecat replay [--speed N] [--addr HOST:PORT] FILE
                                       serve a --record file on a local URL
+  ssecat read [output flags] [--until TYPE] [FILE | -]
+                                      the events of a saved or piped stream
 
 Examples:
   ssecat demo
@@ -36,6 +38,7 @@ Examples:
       -d @request.json https://api.example.com/v1/chat | jq -r .data
   ssecat --record bug.sse https://example.com/events
   ssecat replay --speed 4 bug.sse
+  curl -sN https://example.com/events | ssecat read --json
 
 Request:
   -X METHOD              method (default GET, or POST with -d)
@@ -63,6 +66,10 @@ Output:
   -v                     also show the headers sent and received
 Control characters a server sends (escape sequences, BEL; not tab or newline)
 are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
+
+"ssecat read" parses its input as a client would (stdin without FILE, or
+with -), and says so when the input ends inside an event that a client
+would discard.
 
 Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
 1 refused or failed (or Ctrl-C or --timeout before any stream opened),

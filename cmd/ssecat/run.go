@@ -81,6 +81,8 @@ func (a *app) main(ctx context.Context, args []string) int {
 			return a.demo(ctx, args[1:])
 		case "replay":
 			return a.replay(ctx, args[1:])
+		case "read":
+			return a.read(ctx, args[1:])
 		case "help":
 			io.WriteString(a.stdout, usageText)
 			return exitOK

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode/utf8"
 
@@ -817,5 +819,101 @@ func TestSecondSignal(t *testing.T) {
 				t.Errorf("killed %v, want %v", got, c.wantKill)
 			}
 		})
+	}
+}
+
+// "ssecat read" prints a saved or piped stream exactly as the client path
+// prints the same stream from a server, in every output format.
+func TestReadMatchesStream(t *testing.T) {
+	srv := streamServer(t, testStream)
+	file := filepath.Join(t.TempDir(), "capture.sse")
+	if err := os.WriteFile(file, []byte(testStream), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, flags := range [][]string{
+		nil,
+		{"--comments"},
+		{"--json"},
+		{"--json", "--comments"},
+		{"--data-only"},
+		{"--filter", "greet"},
+		{"--until", "message", "--data-only"},
+	} {
+		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			_, want, _ := ssecat(t, append(append([]string{"--no-reconnect"}, flags...), srv.URL)...)
+			for _, input := range []string{"stdin", "-", "FILE"} {
+				a, stdout, stderr := newTestApp(testStream)
+				args := append([]string{"read"}, flags...)
+				switch input {
+				case "-":
+					args = append(args, "-")
+				case "FILE":
+					args = append(args, file)
+				}
+				if code := a.main(context.Background(), args); code != exitOK {
+					t.Fatalf("read from %s: exit %d, stderr:\n%s", input, code, stderr)
+				}
+				diff(t, "stdout of read from "+input, stdout.String(), want)
+			}
+		})
+	}
+}
+
+func TestReadStderr(t *testing.T) {
+	tests := []struct {
+		name, input, want string
+	}{
+		{"clean end", "data: a\n\n", "* 0.000s closed: end of stdin\n* 0.000s 1 event, 9 B, 0s\n"},
+		{"unfinished event", "data: a\n\nevent: t\ndata: cut", "* 0.000s closed: end of stdin\n" +
+			"* 0.000s the input ended inside an event (no blank line after it), which a client discards: t data \"cut\"\n" +
+			"* 0.000s 1 event, 27 B, 0s\n"},
+		// A CR ends its line at once, but the blank line is still missing.
+		{"unfinished event ending in CR", "data: a\r", "* 0.000s closed: end of stdin\n" +
+			"* 0.000s the input ended inside an event (no blank line after it), which a client discards: message data \"a\"\n" +
+			"* 0.000s 0 events, 8 B, 0s\n"},
+		// LF then a lone CR: the CR is the blank line, so nothing is cut.
+		{"blank line as a lone CR", "data: a\n\r", "* 0.000s closed: end of stdin\n* 0.000s 1 event, 9 B, 0s\n"},
+		// Fields without data make no event, so none is lost.
+		{"trailing id only", "data: a\n\nid: 9", "* 0.000s closed: end of stdin\n* 0.000s 1 event, 14 B, 0s\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, stdout, stderr := newTestApp(tt.input)
+			if code := a.main(context.Background(), []string{"read", "--data-only"}); code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			diff(t, "stderr", stderr.String(), tt.want)
+			if strings.Contains(stdout.String(), "cut") {
+				t.Errorf("the discarded event was printed: %q", stdout)
+			}
+		})
+	}
+}
+
+func TestReadFailures(t *testing.T) {
+	a, stdout, stderr := newTestApp("")
+	a.stdin = io.MultiReader(strings.NewReader("data: a\n\ndata: b"), iotest.ErrReader(errors.New("disk on fire")))
+	if code := a.main(context.Background(), []string{"read", "--data-only"}); code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	if stdout.String() != "a\n" {
+		t.Errorf("stdout %q: want the event before the error", stdout)
+	}
+	if !strings.Contains(stderr.String(), "failed reading stdin: disk on fire") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+
+	for args, want := range map[string]string{
+		"read --raw":              "ssecat: read: --raw would print the input unchanged; use cat",
+		"read --record x.sse":     "ssecat: read: --record records a connection; there is none here",
+		"read a b":                "ssecat: read takes one FILE (or - for stdin), got 2",
+		"read /no/such/file":      "ssecat: read: open /no/such/file: no such file or directory",
+		"read --json --data-only": "ssecat: choose one output format: --json or --data-only",
+		"read --no-reconnect":     "ssecat: flag provided but not defined: -no-reconnect",
+	} {
+		code, stdout, stderr := ssecat(t, strings.Fields(args)...)
+		if first, _, _ := strings.Cut(stderr, "\n"); code != exitUsage || stdout != "" || first != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, first, exitUsage, want)
+		}
 	}
 }

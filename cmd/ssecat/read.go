@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/utf8cut"
+)
+
+// read runs "ssecat read [output flags] [FILE | -]": the events of a
+// stream saved to a file or piped in (curl -N URL | ssecat read), parsed
+// as a client would parse them, so a capture can be checked against the
+// spec without a server.
+func (a *app) read(ctx context.Context, args []string) int {
+	o := &options{}
+	fs := flagSetFor("ssecat read")
+	o.outputFlags(fs)
+	fs.StringVar(&o.until, "until", "", "")
+	pos, err := parseInterspersed(fs, args)
+	if err == nil {
+		err = o.checkOutput()
+	}
+	switch {
+	case err != nil:
+	case o.raw:
+		err = usagef("read: --raw would print the input unchanged; use cat")
+	case o.record != "":
+		err = usagef("read: --record records a connection; there is none here")
+	case len(pos) > 1:
+		err = usagef("read takes one FILE (or - for stdin), got %d", len(pos))
+	}
+	if err != nil {
+		return a.usageFailure(err)
+	}
+
+	start := a.now()
+	log := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: start, now: a.now}
+	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
+
+	in, name := a.stdin, "stdin"
+	if len(pos) == 1 && pos[0] != "-" {
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return a.usageFailure(usagef("read: %v", err))
+		}
+		defer f.Close()
+		in, name = f, pos[0]
+	} else if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			log.info("reading a stream typed on the terminal; Ctrl-D ends it")
+		}
+	}
+	counted := &countingReader{r: in}
+	// A blank line after the input completes an event the input left
+	// unfinished, which the spec discards: the decoder is read only once
+	// every complete event before it has been returned, so an event that
+	// comes after the added line is that one, and can be named.
+	tail := &endMark{rest: "\n\n"}
+	var discarded *sse.Event
+
+	var writeErr error
+	var events int64
+	d := sse.NewDecoder(io.MultiReader(counted, tail))
+	d.OnComment = func(text []byte) {
+		if writeErr == nil {
+			writeErr = out.comment(string(text), 1, a.now())
+		}
+	}
+	until := false
+	for writeErr == nil && d.Next() {
+		ev := d.Event()
+		if tail.reached {
+			discarded = &ev
+			break
+		}
+		events++
+		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+			writeErr = out.event(ev, 1, a.now())
+		}
+		if o.until != "" && ev.Type == o.until {
+			until = true
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+
+	code := exitOK
+	switch err := d.Err(); {
+	case writeErr != nil:
+		log.fail("writing output: %v", writeErr)
+		code = exitFailed
+	case until:
+		log.info("closed: got the %q event (--until)", o.until)
+	case context.Cause(ctx) == errInterrupted:
+		log.info("closed: interrupted")
+	case errors.Is(err, sse.ErrEventTooLarge):
+		log.fail("failed: %s: %v", name, err)
+		code = exitFailed
+	case err != nil:
+		log.fail("failed reading %s: %v", name, err)
+		code = exitFailed
+	default:
+		log.info("closed: end of %s", name)
+		if discarded != nil {
+			log.warn("the input ended inside an event (no blank line after it), which a client discards: %s data %q",
+				discarded.Type, utf8cut.Prefix(discarded.Data, 80))
+		}
+	}
+	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n), a.now().Sub(start).Round(time.Millisecond))
+	return code
+}
+
+// endMark reads rest once, and records that it was read.
+type endMark struct {
+	rest    string
+	reached bool
+}
+
+func (m *endMark) Read(p []byte) (int, error) {
+	m.reached = true
+	if m.rest == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, m.rest)
+	m.rest = m.rest[n:]
+	return n, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -28,16 +28,14 @@ func (a *app) runDemo(ctx context.Context, o *options) int {
 }
 
 func (a *app) runDemoWith(ctx context.Context, o *options, h http.Handler) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lg := a.newLogger(o.noColor, o.quiet)
+	url, stop, err := serve("127.0.0.1:0", h)
 	if err != nil {
-		logger := &logger{w: a.stderr, start: a.now(), now: a.now}
-		logger.fail("demo: cannot listen on loopback: %v", err)
+		lg.fail("demo: cannot listen on loopback: %v", err)
 		return exitFailed
 	}
-	srv := &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	o.url = "http://" + ln.Addr().String() + "/chat"
+	defer stop()
+	o.url = url + "chat"
 	o.method = "GET"
 	o.until = "done"
 	o.maxRetries = 3
@@ -45,9 +43,25 @@ func (a *app) runDemoWith(ctx context.Context, o *options, h http.Handler) int {
 	if a.ready != nil {
 		a.ready(o.url)
 	}
-	lg := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: a.now(), now: a.now}
 	lg.info("demo: a simulated LLM reply, served at %s; the server drops the connection once, on purpose", o.url)
 	return a.stream(ctx, o)
+}
+
+// serve serves h on addr until stop is called, and returns its URL,
+// ending with "/".
+func serve(addr string, h http.Handler) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
+}
+
+// newLogger returns the logger of a run that starts now.
+func (a *app) newLogger(noColor, quiet bool) *logger {
+	return &logger{w: a.stderr, color: useColor(a.stderr, noColor, a.getenv), quiet: quiet, start: a.now(), now: a.now}
 }
 
 // flagSetFor returns a quiet flag set that reports errors to the caller.

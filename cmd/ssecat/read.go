@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"time"
@@ -18,10 +19,10 @@ import (
 // spec without a server.
 func (a *app) read(ctx context.Context, args []string) int {
 	o := &options{}
-	fs := flagSetFor("ssecat read")
-	o.outputFlags(fs)
-	fs.StringVar(&o.until, "until", "", "")
-	pos, err := parseInterspersed(fs, args)
+	flags := flagSetFor("ssecat read")
+	o.outputFlags(flags)
+	flags.StringVar(&o.until, "until", "", "")
+	pos, err := parseInterspersed(flags, args)
 	if err == nil {
 		err = o.checkOutput()
 	}
@@ -38,15 +39,18 @@ func (a *app) read(ctx context.Context, args []string) int {
 		return a.usageFailure(err)
 	}
 
-	start := a.now()
-	log := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: start, now: a.now}
+	log := a.newLogger(o.noColor, o.quiet)
 	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
 
 	in, name := a.stdin, "stdin"
 	if len(pos) == 1 && pos[0] != "-" {
 		f, err := os.Open(pos[0])
 		if err != nil {
-			return a.usageFailure(usagef("read: %v", err))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return a.usageFailure(usagef("read: cannot read %s: %v", pos[0], err))
 		}
 		defer f.Close()
 		in, name = f, pos[0]
@@ -113,7 +117,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 				discarded.Type, utf8cut.Prefix(discarded.Data, 80))
 		}
 	}
-	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n), a.now().Sub(start).Round(time.Millisecond))
+	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n), a.now().Sub(log.start).Round(time.Millisecond))
 	return code
 }
 

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
-	"net"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/ssekit/sse/internal/record"
 )
@@ -74,17 +70,14 @@ func (a *app) replay(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	conns := record.Conns(entries)
-	lg := &logger{w: a.stderr, color: useColor(a.stderr, *noColor, a.getenv), quiet: *quiet, start: a.now(), now: a.now}
+	lg := a.newLogger(*noColor, *quiet)
 	p := &record.Player{Conns: conns, Speed: *speed, Log: func(msg string) { lg.info("%s", msg) }}
-	ln, err := net.Listen("tcp", *addr)
+	url, stop, err := serve(*addr, p)
 	if err != nil {
 		lg.fail("replay: %v", err)
 		return exitFailed
 	}
-	srv := &http.Server{Handler: p, ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/"
+	defer stop()
 	pace := "at the recorded pace"
 	switch {
 	case *speed == 0:

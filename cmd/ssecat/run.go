@@ -118,8 +118,8 @@ type stats struct {
 
 // stream connects to o.url and prints its events until it ends.
 func (a *app) stream(ctx context.Context, o *options) int {
-	start := a.now()
-	log := &logger{w: a.stderr, color: useColor(a.stderr, o.noColor, a.getenv), quiet: o.quiet, start: start, now: a.now}
+	log := a.newLogger(o.noColor, o.quiet)
+	start := log.start
 	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
 
 	if o.timeout > 0 {

@@ -907,7 +907,7 @@ func TestReadFailures(t *testing.T) {
 		"read --raw":              "ssecat: read: --raw would print the input unchanged; use cat",
 		"read --record x.sse":     "ssecat: read: --record records a connection; there is none here",
 		"read a b":                "ssecat: read takes one FILE (or - for stdin), got 2",
-		"read /no/such/file":      "ssecat: read: open /no/such/file: no such file or directory",
+		"read /no/such/file":      "ssecat: read: cannot read /no/such/file: no such file or directory",
 		"read --json --data-only": "ssecat: choose one output format: --json or --data-only",
 		"read --no-reconnect":     "ssecat: flag provided but not defined: -no-reconnect",
 	} {

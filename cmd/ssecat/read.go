@@ -71,7 +71,9 @@ func (a *app) read(ctx context.Context, args []string) int {
 	var events int64
 	d := sse.NewDecoder(io.MultiReader(counted, tail))
 	d.OnComment = func(text []byte) {
-		if writeErr == nil {
+		// A comment completed only by the added blank line was cut off
+		// too: a client never sees it.
+		if writeErr == nil && !tail.reached {
 			writeErr = out.comment(string(text), 1, a.now())
 		}
 	}

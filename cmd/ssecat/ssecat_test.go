@@ -917,3 +917,13 @@ func TestReadFailures(t *testing.T) {
 		}
 	}
 }
+
+// A comment line the input cuts off is not shown: a client never sees an
+// unfinished line.
+func TestReadUnfinishedComment(t *testing.T) {
+	a, stdout, stderr := newTestApp(": whole\ndata: a\n\n: cut")
+	if code := a.main(context.Background(), []string{"read", "--comments"}); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	diff(t, "stdout", stdout.String(), ": whole\nmessage  a\n")
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ssekit/sse"
@@ -32,6 +33,8 @@ func (a *app) read(ctx context.Context, args []string) int {
 		err = usagef("read: --raw would print the input unchanged; use cat")
 	case o.record != "":
 		err = usagef("read: --record records a connection; there is none here")
+	case o.verbose:
+		err = usagef("read: -v shows HTTP headers; there are none here")
 	case len(pos) > 1:
 		err = usagef("read takes one FILE (or - for stdin), got %d", len(pos))
 	}
@@ -45,6 +48,15 @@ func (a *app) read(ctx context.Context, args []string) int {
 	in, name := a.stdin, "stdin"
 	if len(pos) == 1 && pos[0] != "-" {
 		f, err := os.Open(pos[0])
+		if err == nil {
+			var st os.FileInfo
+			if st, err = f.Stat(); err == nil && st.IsDir() {
+				err = errors.New("is a directory")
+			}
+			if err != nil {
+				f.Close()
+			}
+		}
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
@@ -60,6 +72,17 @@ func (a *app) read(ctx context.Context, args []string) int {
 		}
 	}
 	counted := &countingReader{r: in}
+	// The input is read on a goroutine of its own, so that Ctrl-C ends the
+	// run at once even while a pipe or terminal sends nothing: a blocked
+	// Read cannot be cancelled, but the pipe the decoder reads can be
+	// closed. The goroutine ends with the input, or with the process.
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, counted)
+		pw.CloseWithError(err)
+	}()
+	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
+	defer stop()
 	// A blank line after the input completes an event the input left
 	// unfinished, which the spec discards: the decoder is read only once
 	// every complete event before it has been returned, so an event that
@@ -69,7 +92,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 
 	var writeErr error
 	var events int64
-	d := sse.NewDecoder(io.MultiReader(counted, tail))
+	d := sse.NewDecoder(io.MultiReader(pr, tail))
 	d.OnComment = func(text []byte) {
 		// A comment completed only by the added blank line was cut off
 		// too: a client never sees it.
@@ -90,9 +113,6 @@ func (a *app) read(ctx context.Context, args []string) int {
 		}
 		if o.until != "" && ev.Type == o.until {
 			until = true
-			break
-		}
-		if ctx.Err() != nil {
 			break
 		}
 	}
@@ -119,7 +139,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 				discarded.Type, utf8cut.Prefix(discarded.Data, 80))
 		}
 	}
-	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n), a.now().Sub(log.start).Round(time.Millisecond))
+	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))
 	return code
 }
 
@@ -142,11 +162,11 @@ func (m *endMark) Read(p []byte) (int, error) {
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }

@@ -22,6 +22,9 @@ func TestPrefix(t *testing.T) {
 		{"東京", 5, "東"},                          // ... and after its second
 		{"a😀b", 4, "a"},                         // a 4-byte rune, 3 of its bytes fit
 		{"\x80\x80\x80\x80\x80", 2, "\x80\x80"}, // invalid input: cut at n
+		{"a\x80\x80", 2, "a\x80"},               // a stray continuation byte is cut like ASCII
+		{"\xff\x80\x80", 2, "\xff\x80"},         // so is a byte that leads no sequence
+		{"\xe6\x9d\xb1", 2, ""},                 // the whole text is one cut sequence
 	} {
 		if got := Prefix(tc.in, tc.n); got != tc.want {
 			t.Errorf("Prefix(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
@@ -37,7 +40,10 @@ func FuzzPrefix(f *testing.F) {
 	f.Add("naïve café 東京 😀", 7)
 	f.Fuzz(func(t *testing.T, s string, n int) {
 		got := Prefix(s, n)
-		if len(got) > max(n, 0) && len(got) != len(s) {
+		if b := Prefix([]byte(s), n); string(b) != got {
+			t.Fatalf("Prefix(%q, %d): %q as a string, %q as bytes", s, n, got, b)
+		}
+		if len(got) > max(n, 0) {
 			t.Fatalf("Prefix(%q, %d) = %q: longer than n", s, n, got)
 		}
 		if s[:len(got)] != got {

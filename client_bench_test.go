@@ -40,10 +40,12 @@ func benchServer() *httptest.Server {
 
 func blocksFor(n int) int { return (n + 999) / 1000 * 1000 }
 
-// BenchmarkClientEvents reads events through a Stream over loopback.
-func BenchmarkClientEvents(b *testing.B) {
+// benchStream starts the benchmark server for b.N events and returns a
+// one-shot Stream of them, with b's timer started; both are closed when b
+// ends.
+func benchStream(b *testing.B) *Stream {
 	srv := benchServer()
-	defer srv.Close()
+	b.Cleanup(srv.Close)
 	c := &Client{HTTPClient: srv.Client(), OneShot: true}
 	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/?n=%d", srv.URL, blocksFor(b.N)), nil)
 	b.SetBytes(int64(len(benchBlock) / 1000))
@@ -53,7 +55,13 @@ func BenchmarkClientEvents(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// BenchmarkClientEvents reads events through a Stream over loopback.
+func BenchmarkClientEvents(b *testing.B) {
+	s := benchStream(b)
 	var n, size int
 	for n < b.N && s.Next() {
 		size += len(s.Data())
@@ -68,15 +76,7 @@ func BenchmarkClientEvents(b *testing.B) {
 // BenchmarkClientEventsAlloc is BenchmarkClientEvents with an Event, and
 // its strings, made for each event.
 func BenchmarkClientEventsAlloc(b *testing.B) {
-	srv := benchServer()
-	defer srv.Close()
-	c := &Client{HTTPClient: srv.Client(), OneShot: true}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/?n=%d", srv.URL, blocksFor(b.N)), nil)
-	b.SetBytes(int64(len(benchBlock) / 1000))
-	b.ReportAllocs()
-	b.ResetTimer()
-	s, _ := c.Connect(req)
-	defer s.Close()
+	s := benchStream(b)
 	n := 0
 	for ev, err := range s.All() {
 		if err != nil || ev.Data == "" {

@@ -19,10 +19,6 @@ import (
 // client hold.
 const DefaultMaxEventSize = 64 << 20
 
-// ErrEventTooLarge is returned (wrapped) when a line, or the data and type
-// of one event together, exceed the decoder's MaxEventSize.
-var ErrEventTooLarge = errors.New("sse: event too large")
-
 // ErrNoReader is the error of a Decoder that was given no reader: a zero
 // Decoder before Reset.
 var ErrNoReader = errors.New("sse: Decoder has no reader (use NewDecoder or Reset)")
@@ -100,9 +96,9 @@ type Decoder struct {
 	// valid only during the call.
 	OnComment func(comment []byte)
 
-	// OnRetry, if set, is called with each valid "retry" field the stream
+	// OnRetryField, if set, is called with each valid "retry" field the stream
 	// sends, as soon as its line has been read.
-	OnRetry func(reconnectionTime time.Duration)
+	OnRetryField func(reconnectionTime time.Duration)
 
 	r   io.Reader
 	buf []byte
@@ -175,7 +171,7 @@ func (d *Decoder) Reset(r io.Reader) {
 	*d = Decoder{
 		MaxEventSize: d.MaxEventSize,
 		OnComment:    d.OnComment,
-		OnRetry:      d.OnRetry,
+		OnRetryField: d.OnRetryField,
 		r:            r,
 		buf:          d.buf,
 		contBuf:      d.contBuf[:0],
@@ -690,8 +686,8 @@ func (d *Decoder) setRetry(value []byte) {
 	}
 	d.retry = time.Duration(ms) * time.Millisecond
 	d.retrySet = true
-	if d.OnRetry != nil {
-		d.OnRetry(d.retry)
+	if d.OnRetryField != nil {
+		d.OnRetryField(d.retry)
 	}
 }
 

@@ -1,6 +1,6 @@
 module github.com/ssekit/sse/bench
 
-go 1.26
+go 1.25
 
 require (
 	github.com/launchdarkly/eventsource v1.11.0

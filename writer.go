@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ssekit/sse/internal/wire"
 )
 
 // A Writer writes events in the text/event-stream format: the counterpart
@@ -132,26 +131,12 @@ func newResponseWriter(w http.ResponseWriter) *Writer {
 // an ID with a NUL byte (which a client ignores) and any value that is not
 // valid UTF-8 (which a client alters).
 func (w *Writer) WriteEvent(ev Event) error {
-	if i := indexBadName(ev.Type, false); i >= 0 {
-		return &FieldError{Field: "event", Value: ev.Type, Offset: i}
-	}
-	if i := indexBadName(ev.ID, true); i >= 0 {
-		return &FieldError{Field: "id", Value: ev.ID, Offset: i}
-	}
-	if i := indexInvalid(ev.Data); i >= 0 {
-		return &FieldError{Field: "data", Value: ev.Data, Offset: i}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	b := w.buf[:0]
-	if ev.ID != "" {
-		b = appendField(b, "id:", ev.ID)
+	b, fe := wire.AppendEvent(w.buf[:0], ev.Type, ev.ID, ev.Data)
+	if fe != nil {
+		return (*FieldError)(fe)
 	}
-	if ev.Type != "" {
-		b = appendField(b, "event:", ev.Type)
-	}
-	b = appendLines(b, "data:", ev.Data)
-	b = append(b, '\n')
 	return w.send(b)
 }
 
@@ -159,18 +144,12 @@ func (w *Writer) WriteEvent(ev Event) error {
 // before it reconnects, in milliseconds: d is rounded up to a whole
 // millisecond. A negative d is refused with a [*FieldError].
 func (w *Writer) WriteRetry(d time.Duration) error {
-	if d < 0 {
-		return &FieldError{Field: "retry", Value: d.String(), Offset: -1}
-	}
-	ms := d / time.Millisecond
-	if d%time.Millisecond != 0 && ms < time.Duration(math.MaxInt64)/time.Millisecond {
-		ms++
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	b := append(w.buf[:0], "retry: "...)
-	b = strconv.AppendInt(b, int64(ms), 10)
-	b = append(b, '\n')
+	b, fe := wire.AppendRetry(w.buf[:0], d)
+	if fe != nil {
+		return (*FieldError)(fe)
+	}
 	return w.send(b)
 }
 
@@ -183,12 +162,13 @@ func (w *Writer) WriteRetry(d time.Duration) error {
 // A comment line does not end an event block, and need not: the Writer's
 // events end with their blank line.
 func (w *Writer) WriteComment(text string) error {
-	if i := indexInvalid(text); i >= 0 {
-		return &FieldError{Field: "comment", Value: text, Offset: i}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.send(appendLines(w.buf[:0], ":", text))
+	b, fe := wire.AppendComment(w.buf[:0], text)
+	if fe != nil {
+		return (*FieldError)(fe)
+	}
+	return w.send(b)
 }
 
 // Flush sends what has been written through a destination that buffers,
@@ -266,94 +246,6 @@ func (w *Writer) setDeadline() {
 	}
 }
 
-// appendField appends a field line: name (with its colon), a space if
-// value is not empty, value and a line feed. The space is always written
-// before a value, since a client removes one space after the colon: a
-// value that starts with a space keeps it.
-func appendField(b []byte, name, value string) []byte {
-	b = append(b, name...)
-	if value != "" {
-		if name != ":" {
-			b = append(b, ' ')
-		}
-		b = append(b, value...)
-	}
-	return append(b, '\n')
-}
-
-// appendLines appends one field line named name for each line of s, split
-// at LF, CR and CRLF.
-func appendLines(b []byte, name, s string) []byte {
-	from := 0
-	for {
-		i := indexLineBreak(s, from)
-		if i < 0 {
-			return appendField(b, name, s[from:])
-		}
-		b = appendField(b, name, s[from:i])
-		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
-			i++
-		}
-		from = i + 1
-	}
-}
-
-// indexLineBreak returns the index of the first CR or LF of s at or after
-// from, or -1.
-func indexLineBreak(s string, from int) int {
-	// Two searches that each run at memchr speed beat a byte loop; the
-	// farther result bounds the nearer search so no byte is read twice
-	// per line in the common case of one kind of line ending.
-	rest := s[from:]
-	lf := strings.IndexByte(rest, '\n')
-	if lf >= 0 {
-		rest = rest[:lf]
-	}
-	if cr := strings.IndexByte(rest, '\r'); cr >= 0 {
-		return from + cr
-	}
-	if lf >= 0 {
-		return from + lf
-	}
-	return -1
-}
-
-// indexBadName returns the index of the first byte of an event type or
-// id (with nul set) that cannot be written, or -1: CR, LF, NUL in an id, or
-// the start of invalid UTF-8. One pass over the bytes suits these short
-// values.
-func indexBadName(s string, nul bool) int {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\n' || c == '\r' || (c == 0 && nul):
-			return i
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	if ascii {
-		return -1
-	}
-	return indexInvalid(s)
-}
-
-// indexInvalid returns the index of the first byte of s that is not part
-// of valid UTF-8, or -1.
-func indexInvalid(s string) int {
-	if utf8.ValidString(s) {
-		return -1
-	}
-	for i, r := range s {
-		if r == utf8.RuneError {
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return i
-			}
-		}
-	}
-	return -1 // not reached
-}
-
 // A FieldError is the error of a [Writer] that refuses a value: written as
 // given, it would end its line early, inject another field, or be read
 // back as something else. Nothing was written for the call.
@@ -370,39 +262,4 @@ type FieldError struct {
 	Offset int
 }
 
-func (e *FieldError) Error() string {
-	var reason string
-	switch {
-	case e.Offset < 0 || e.Offset >= len(e.Value):
-		reason = "is negative"
-	case e.Value[e.Offset] == '\r' || e.Value[e.Offset] == '\n':
-		reason = "has a line break at byte " + strconv.Itoa(e.Offset)
-	case e.Value[e.Offset] == 0:
-		reason = "has a NUL byte at byte " + strconv.Itoa(e.Offset)
-	default:
-		reason = "has invalid UTF-8 at byte " + strconv.Itoa(e.Offset)
-	}
-	return "sse: cannot write " + e.Field + " " + quoteExcerpt(e.Value, e.Offset) + ": it " + reason
-}
-
-// quoteExcerpt quotes s, or the part of it around offset if it is long,
-// with its control characters and invalid bytes escaped, so that an error
-// message cannot carry them to a log or terminal.
-func quoteExcerpt(s string, offset int) string {
-	const context = 24
-	if len(s) <= 2*context+8 {
-		return strconv.Quote(s)
-	}
-	from, to := max(0, offset-context), min(len(s), max(0, offset)+context)
-	if offset < 0 {
-		from, to = 0, 2*context
-	}
-	q := strconv.Quote(s[from:to])
-	if from > 0 {
-		q = "..." + q
-	}
-	if to < len(s) {
-		q += "..."
-	}
-	return q
-}
+func (e *FieldError) Error() string { return (*wire.FieldError)(e).Error() }

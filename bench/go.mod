@@ -3,6 +3,7 @@ module github.com/ssekit/sse/bench
 go 1.25
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/launchdarkly/eventsource v1.11.0
 	github.com/openai/openai-go v1.12.0
 	github.com/r3labs/sse/v2 v2.10.0

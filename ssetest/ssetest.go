@@ -9,8 +9,10 @@
 // stream". Every request is recorded, with its headers and body, for the
 // test to check afterwards.
 //
-// The package depends only on the standard library and works with any SSE
-// client.
+// Events, comments and retry fields are written by the encoding of
+// sse.Writer, so what a Script sends is what a spec-exact client reads;
+// Raw sends deliberately malformed bytes. The package depends only on the
+// standard library and this module, and works with any SSE client.
 package ssetest
 
 import (
@@ -21,17 +23,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssekit/sse/internal/wire"
 )
 
 // An Event is an event for Send to write.
 type Event struct {
 	// Type is written as the "event" field, if not empty.
 	Type string
-	// Data is written as one "data" field per line; an empty Data is
+	// Data is written as one "data" field per line (split at LF, CR and
+	// CRLF, so a client reads the line endings as LF); an empty Data is
 	// written as a single empty "data" field, so the event is still
 	// dispatched.
 	Data string
@@ -43,23 +46,26 @@ type Event struct {
 }
 
 // Encode returns the event in text/event-stream format, ending with the
-// blank line that dispatches it.
-func (e Event) Encode() string {
-	var b strings.Builder
-	if e.Type != "" {
-		b.WriteString("event: " + e.Type + "\n")
-	}
-	if e.ID != "" {
-		b.WriteString("id: " + e.ID + "\n")
-	}
+// blank line that dispatches it, as sse.Writer writes it: a "retry"
+// field, if Retry is positive, then the "id", "event" and "data" fields,
+// the data split at every line ending (LF, CR or CRLF). It returns an error
+// for an event that cannot be written as given: a Type or ID with a line
+// break, an ID with a NUL byte, or a value that is not valid UTF-8.
+func (e Event) Encode() (string, error) {
+	b, err := e.append(nil)
+	return string(b), err
+}
+
+func (e Event) append(b []byte) ([]byte, error) {
+	n := len(b)
 	if e.Retry > 0 {
-		b.WriteString("retry: " + strconv.FormatInt(e.Retry.Milliseconds(), 10) + "\n")
+		b, _ = wire.AppendRetry(b, e.Retry)
 	}
-	for line := range strings.SplitSeq(e.Data, "\n") {
-		b.WriteString("data: " + line + "\n")
+	b, fe := wire.AppendEvent(b, e.Type, e.ID, e.Data)
+	if fe != nil {
+		return b[:n], fe
 	}
-	b.WriteString("\n")
-	return b.String()
+	return b, nil
 }
 
 // A Step is one action of a Script. Steps are made by the functions of this
@@ -173,26 +179,56 @@ func writeStep(name, s string) Step {
 	}}
 }
 
-// Send writes an event.
+// encodeStep is a step that writes what encode returns. If encode fails,
+// the step fails: the Handler records the error, for the test to see,
+// and nothing is written.
+func encodeStep(name string, encode func(b []byte) ([]byte, error)) Step {
+	return Step{name: name, run: func(c *Conn) error {
+		b, err := encode(nil)
+		if err != nil {
+			return err
+		}
+		_, err = c.Write(b)
+		return err
+	}}
+}
+
+// Send writes an event, as Event.Encode does. An event that cannot be
+// written as given (see Event.Encode) fails the step: nothing is written,
+// and the Handler records the error, which New reports to the test.
 func Send(e Event) Step {
-	return writeStep(fmt.Sprintf("Send(%+v)", e), e.Encode())
+	return encodeStep(fmt.Sprintf("Send(%+v)", e), e.append)
 }
 
 // Data writes a message event with the given data.
 func Data(data string) Step {
-	return writeStep(fmt.Sprintf("Data(%q)", data), Event{Data: data}.Encode())
+	return encodeStep(fmt.Sprintf("Data(%q)", data), Event{Data: data}.append)
 }
 
-// Comment writes a comment line, such as servers send as keep-alives. The
-// text must not contain line breaks.
+// Comment writes a comment, such as servers send as keep-alives: ":"
+// followed by text, one comment line for each line of text. Text that is
+// not valid UTF-8 fails the step (send it with Raw).
 func Comment(text string) Step {
-	return writeStep(fmt.Sprintf("Comment(%q)", text), ":"+text+"\n")
+	return encodeStep(fmt.Sprintf("Comment(%q)", text), func(b []byte) ([]byte, error) {
+		b, fe := wire.AppendComment(b, text)
+		if fe != nil {
+			return b, fe
+		}
+		return b, nil
+	})
 }
 
-// Retry writes a "retry" field, which sets the client's reconnection time,
-// in a block of its own.
+// Retry writes a "retry" field, which sets the client's reconnection time
+// (in milliseconds, rounded up), in a block of its own. A negative d fails
+// the step.
 func Retry(d time.Duration) Step {
-	return writeStep(fmt.Sprintf("Retry(%v)", d), "retry: "+strconv.FormatInt(d.Milliseconds(), 10)+"\n\n")
+	return encodeStep(fmt.Sprintf("Retry(%v)", d), func(b []byte) ([]byte, error) {
+		b, fe := wire.AppendRetry(b, d)
+		if fe != nil {
+			return b, fe
+		}
+		return append(b, '\n'), nil
+	})
 }
 
 // Raw writes s as it is: partial lines, odd line endings, invalid UTF-8.

@@ -36,13 +36,54 @@ func get(t *testing.T, srv *ssetest.Server, method, body string, header ...strin
 func TestEventEncode(t *testing.T) {
 	for e, want := range map[ssetest.Event]string{
 		{Data: "x"}:                        "data: x\n\n",
-		{}:                                 "data: \n\n",
-		{Type: "t", ID: "7", Data: "a\nb"}: "event: t\nid: 7\ndata: a\ndata: b\n\n",
+		{}:                                 "data:\n\n",
+		{Type: "t", ID: "7", Data: "a\nb"}: "id: 7\nevent: t\ndata: a\ndata: b\n\n",
 		{Data: "x", Retry: 1500 * time.Millisecond}: "retry: 1500\ndata: x\n\n",
+		// A client reads CR and CRLF as line endings too: each is a line.
+		{Data: "a\rb\r\nc"}: "data: a\ndata: b\ndata: c\n\n",
+		{Data: " x"}:        "data:  x\n\n",
 	} {
-		if got := e.Encode(); got != want {
-			t.Errorf("%+v.Encode() = %q, want %q", e, got, want)
+		got, err := e.Encode()
+		if got != want || err != nil {
+			t.Errorf("%+v.Encode() = %q, %v; want %q", e, got, err, want)
 		}
+	}
+}
+
+func TestEventEncodeRefuses(t *testing.T) {
+	for _, e := range []ssetest.Event{
+		{ID: "1\ndata: injected"},
+		{ID: "1\x00"},
+		{Type: "a\rb"},
+		{Data: "\xff"},
+		{Data: "x", ID: "\n", Retry: time.Second}, // nothing, not even the retry
+	} {
+		got, err := e.Encode()
+		if got != "" || err == nil {
+			t.Errorf("%+v.Encode() = %q, %v; want nothing and an error", e, got, err)
+		}
+	}
+}
+
+func TestSendRefusedIsAStepError(t *testing.T) {
+	tb := &fakeTB{}
+	srv := ssetest.New(tb, ssetest.Script{
+		ssetest.Data("before"),
+		ssetest.Send(ssetest.Event{ID: "1\ndata: injected", Data: "x"}),
+		ssetest.Data("never"),
+	})
+	resp, body, err := get(t, srv, "GET", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || body != "data: before\n\n" {
+		t.Errorf("got %d %q, want 200 and only the event before the refused one", resp.StatusCode, body)
+	}
+	for _, fn := range tb.cleanups {
+		fn()
+	}
+	if len(tb.errs) != 1 || !strings.Contains(tb.errs[0], `cannot write id "1\ndata: injected"`) {
+		t.Errorf("reported %q, want the refused id", tb.errs)
 	}
 }
 
@@ -61,7 +102,7 @@ func TestSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "event: t\nid: 1\ndata: a\n\ndata: b\n\n:ping\nretry: 2000\n\ndata: raw\r\n\r\n"
+	want := "id: 1\nevent: t\ndata: a\n\ndata: b\n\n:ping\nretry: 2000\n\ndata: raw\r\n\r\n"
 	if body != want {
 		t.Errorf("body %q, want %q", body, want)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ssekit/sse"
 )
 
 // Reply is the text the demo streams.
@@ -55,39 +57,33 @@ func Tokens() []string {
 	return toks
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP streams the tokens after the request's Last-Event-ID.
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	toks := Tokens()
 	from := 0
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
+	if id := sse.LastEventID(r); id != "" {
 		n, err := strconv.Atoi(id)
 		if err == nil && n >= 0 {
 			from = n
 		}
 	}
 	if from >= len(toks) {
-		w.WriteHeader(http.StatusNoContent)
+		rw.WriteHeader(http.StatusNoContent)
 		return
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	var b strings.Builder
+	w := sse.StartResponse(rw)
 	if s.Retry > 0 {
-		fmt.Fprintf(&b, "retry: %d\n\n", s.Retry.Milliseconds())
+		w.WriteRetry(s.Retry)
 	}
 	if from == 0 {
-		fmt.Fprintf(&b, ": demo stream of %d tokens\n\nevent: start\ndata: {\"model\":\"demo-1\"}\n\n", len(toks))
+		w.WriteComment(fmt.Sprintf(" demo stream of %d tokens", len(toks)))
+		w.WriteEvent(sse.Event{Type: "start", Data: `{"model":"demo-1"}`})
 	} else {
-		fmt.Fprintf(&b, ": resuming after token %d\n\n", from)
+		w.WriteComment(fmt.Sprintf(" resuming after token %d", from))
 	}
-	if _, err := w.Write([]byte(b.String())); err != nil {
+	if w.Flush() != nil {
 		return
 	}
-	flusher.Flush()
 	for i := from; i < len(toks); i++ {
 		if s.Interval > 0 {
 			select {
@@ -97,15 +93,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		text, _ := json.Marshal(map[string]string{"text": toks[i]})
-		if _, err := fmt.Fprintf(w, "event: delta\nid: %d\ndata: %s\n\n", i+1, text); err != nil {
+		if w.WriteEvent(sse.Event{Type: "delta", ID: strconv.Itoa(i + 1), Data: string(text)}) != nil || w.Flush() != nil {
 			return
 		}
-		flusher.Flush()
 		if s.DropAfter > 0 && i+1 == s.DropAfter && s.dropped.CompareAndSwap(false, true) {
 			// Break the response off mid-stream, as a failing proxy would.
 			panic(http.ErrAbortHandler)
 		}
 	}
-	fmt.Fprintf(w, "event: done\nid: %d\ndata: {\"tokens\":%d}\n\n", len(toks), len(toks))
-	flusher.Flush()
+	w.WriteEvent(sse.Event{Type: "done", ID: strconv.Itoa(len(toks)), Data: fmt.Sprintf(`{"tokens":%d}`, len(toks))})
+	w.Flush()
 }

@@ -44,8 +44,10 @@ func TestDropAndResume(t *testing.T) {
 	n := len(Tokens())
 
 	resp, evs, err := get(t, srv.URL, "")
-	if resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Errorf("content type %q", resp.Header.Get("Content-Type"))
+	for k, want := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
 	}
 	if err == nil || len(evs) != 4 || evs[0].Type != "start" || evs[3].ID != "3" {
 		t.Errorf("first response: %v, %+v", err, evs)

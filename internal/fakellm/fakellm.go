@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ssekit/sse/internal/wire"
 )
 
 // A Stream is a scripted text/event-stream response. Each of Writes is
@@ -71,16 +73,32 @@ func Error(status int, body string) http.Handler {
 	})
 }
 
-// event returns an event of the given type whose data is v as JSON.
+// event returns an event of the given type whose data is v as JSON,
+// encoded as sse.Writer encodes it.
 func event(typ string, v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
-	if typ == "" {
-		return "data: " + string(b) + "\n\n"
+	return encode(typ, string(b))
+}
+
+func encode(typ, data string) string {
+	b, fe := wire.AppendEvent(nil, typ, "", data)
+	if fe != nil {
+		panic(fe)
 	}
-	return "event: " + typ + "\ndata: " + string(b) + "\n\n"
+	return string(b)
+}
+
+// comment returns a comment line, and a blank line after it as providers
+// send them.
+func comment(text string) string {
+	b, fe := wire.AppendComment(nil, text)
+	if fe != nil {
+		panic(fe)
+	}
+	return string(b) + "\n"
 }
 
 // splitRune splits an event in two inside its first multi-byte UTF-8
@@ -107,12 +125,12 @@ func OpenAI(model string, tokens ...string) []string {
 		}
 	}
 	w := []string{
-		": OPENROUTER PROCESSING\n\n",
+		comment(" OPENROUTER PROCESSING"),
 		event("", chunk(map[string]any{"role": "assistant", "content": ""}, nil)),
 	}
 	for i, t := range tokens {
 		if i == len(tokens)/2 {
-			w = append(w, ": keep-alive\n\n")
+			w = append(w, comment(" keep-alive"))
 		}
 		w = append(w, splitRune(event("", chunk(map[string]any{"content": t}, nil)))...)
 	}
@@ -123,7 +141,7 @@ func OpenAI(model string, tokens ...string) []string {
 			"choices": []any{},
 			"usage":   map[string]any{"prompt_tokens": 12, "completion_tokens": len(tokens), "total_tokens": 12 + len(tokens)},
 		}),
-		"data: [DONE]\n\n",
+		encode("", "[DONE]"),
 	)
 	return w
 }

@@ -173,46 +173,47 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		req.Header.Set("User-Agent", "ssecat")
 	}
 
+	if o.lastEventID != "" {
+		req.Header.Set("Last-Event-ID", o.lastEventID)
+	}
+
 	var st stats
 	shown := record.RedactURL(o.url) // the URL as logged: no credentials
+	t.connecting = func(attempt int, req *http.Request) {
+		st.attempt.Store(int64(attempt))
+		if attempt > 1 {
+			// Counted when sent: a wait cut short is no reconnect.
+			st.reconnects.Add(1)
+		}
+		msg := fmt.Sprintf("connecting to %s", shown)
+		if o.method != http.MethodGet {
+			msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
+		}
+		if attempt > 1 {
+			msg += fmt.Sprintf(" (attempt %d)", attempt)
+		}
+		if id := req.Header.Get("Last-Event-ID"); id != "" {
+			msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
+		}
+		log.info("%s", msg)
+	}
 	c := &sse.Client{
 		HTTPClient:       &http.Client{Transport: t},
-		OneShot:          o.noReconnect,
 		MaxRetries:       o.maxRetries,
 		ReconnectionTime: o.retryDelay,
 		IdleTimeout:      o.idleTimeout,
-		LastEventID:      o.lastEventID,
-		PrepareRequest: func(req *http.Request, attempt int) error {
-			st.attempt.Store(int64(attempt))
-			if attempt > 1 {
-				// Counted when made: a wait cut short is no reconnect.
-				st.reconnects.Add(1)
+		OnStateChange: func(s *sse.Stream, state sse.ReadyState) {
+			if state != sse.StateOpen {
+				return
 			}
-			msg := fmt.Sprintf("connecting to %s", shown)
-			if o.method != http.MethodGet {
-				msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
-			}
-			if attempt > 1 {
-				msg += fmt.Sprintf(" (attempt %d)", attempt)
-			}
-			if id := req.Header.Get("Last-Event-ID"); id != "" {
-				msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
-			}
-			log.info("%s", msg)
-			return nil
-		},
-		CheckResponse: func(resp *http.Response) error {
-			if err := sse.DefaultCheckResponse(resp); err != nil {
-				return err
-			}
+			resp := s.Response()
 			accept(resp)
 			st.opened.Store(true)
 			st.open.Store(true)
 			st.connEvents.Store(0)
 			log.good("open: %s", resp.Status)
-			return nil
 		},
-		OnRetry: func(ri sse.RetryInfo) {
+		OnReconnect: func(s *sse.Stream, ri sse.ReconnectInfo) {
 			what := "failed"
 			if st.open.Swap(false) {
 				what = "dropped after " + plural(st.connEvents.Load(), "event")
@@ -223,21 +224,30 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			}
 			log.warn("%s: %s; reconnecting in %s%s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond), hint)
 		},
-		OnComment: func(text []byte) {
+		OnComment: func(s *sse.Stream, text []byte) {
 			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {
 				log.fail("writing output: %v", err)
 			}
 		},
 	}
-	s, err := c.Connect(req)
-	if err != nil {
-		return a.usageFailure(usagef("%v", err))
+	var s *sse.Stream
+	if o.noReconnect {
+		// One request, as curl sends it: the end of its response, or its
+		// failure, ends the run.
+		s, err = c.Do(req)
+	} else {
+		s, err = c.NewStream(req)
+		if err != nil {
+			return a.usageFailure(usagef("%v", err))
+		}
 	}
-	defer s.Close()
+	if s != nil {
+		defer s.Close()
+	}
 
 	until := false
 	var writeErr error
-	for s.Next() {
+	for s != nil && s.Next() {
 		st.events.Add(1)
 		st.connEvents.Add(1)
 		ev := s.Event()
@@ -251,9 +261,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			break
 		}
 	}
-	s.Close()
+	if s != nil {
+		s.Close()
+		err = s.Err()
+	}
 	code := exitOK
-	err = s.Err()
 	var re *sse.ResponseError
 	switch {
 	case writeErr != nil:
@@ -300,20 +312,15 @@ func (a *app) stream(ctx context.Context, o *options) int {
 
 // describe says in few words why an attempt or a stream failed.
 func describe(err error, o *options) string {
+	var gaveUp *sse.GaveUpError
 	var re *sse.ResponseError
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
-	case errors.Is(err, sse.ErrGaveUp):
-		last := err
-		if u, ok := err.(interface{ Unwrap() []error }); ok {
-			if errs := u.Unwrap(); len(errs) > 1 {
-				last = errs[len(errs)-1]
-			}
-		}
-		return fmt.Sprintf("gave up after %s in a row (--max-retries %d): %s", plural(int64(o.maxRetries)+1, "failed attempt"), o.maxRetries, describe(last, o))
+	case errors.As(err, &gaveUp):
+		return fmt.Sprintf("gave up after %s in a row (--max-retries %d): %s", plural(int64(gaveUp.Attempts), "failed attempt"), o.maxRetries, describe(gaveUp.Err, o))
 	case errors.As(err, &re):
 		return describeResponse(re)
 	case errors.Is(err, sse.ErrIdleTimeout):
@@ -339,7 +346,7 @@ func describe(err error, o *options) string {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timed out: " + err.Error()
 	}
-	if errors.Is(err, sse.ErrServerClosed) {
+	if errors.Is(err, sse.ErrResponseEnded) {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")

@@ -24,6 +24,10 @@ type tap struct {
 	n     atomic.Int64   // requests sent
 	// verbose, if set, is told of each request and response (-v).
 	verbose func(format string, args ...any)
+	// connecting, if set, is told of each attempt's request as it is
+	// sent (not of the requests that follow redirects).
+	connecting func(attempt int, req *http.Request)
+	attempts   atomic.Int64
 }
 
 // secretHeaders are shown masked by -v.
@@ -47,6 +51,12 @@ func (t *tap) showHeaders(prefix string, h http.Header) {
 
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := int(t.n.Add(1))
+	if req.Response == nil { // http.Client sets it on a redirect's request
+		attempt := int(t.attempts.Add(1))
+		if t.connecting != nil {
+			t.connecting(attempt, req)
+		}
+	}
 	if t.rec != nil {
 		t.rec.Request(n, req)
 	}
@@ -76,6 +86,9 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 // accept marks resp, which the client accepted as a stream, for --raw and
 // the byte count.
 func accept(resp *http.Response) {
+	if resp == nil {
+		return
+	}
 	if b, ok := resp.Body.(*tapBody); ok {
 		b.accepted.Store(true)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/demo"
 	"github.com/ssekit/sse/internal/record"
@@ -956,4 +957,55 @@ func TestReadInterrupt(t *testing.T) {
 	}
 	diff(t, "stdout", stdout.String(), "a\n")
 	diff(t, "stderr", stderr.String(), "* 0.000s closed: interrupted\n* 0.000s 1 event, 9 B, 0s\n")
+}
+
+// -v shows each request as it went out: a redirect's own request line
+// and Host, and the protocol of the connection, HTTP/2 included.
+func TestVerboseShowsRequestsAsSent(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/from", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/to?x=1", http.StatusFound)
+	})
+	mux.HandleFunc("/to", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: x\n\n")
+	})
+	h1 := httptest.NewServer(mux)
+	defer h1.Close()
+	h2 := httptest.NewUnstartedServer(mux)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
+	for _, tt := range []struct {
+		name  string
+		srv   *httptest.Server
+		proto string
+	}{
+		{"HTTP/1.1", h1, "HTTP/1.1"},
+		{"HTTP/2", h2, "HTTP/2.0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			host := strings.TrimPrefix(strings.TrimPrefix(tt.srv.URL, "http://"), "https://")
+			code, _, stderr := ssecat(t, "-v", "-k", "--no-reconnect", tt.srv.URL+"/from")
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			var got []string
+			for _, line := range strings.Split(stderr, "\n") {
+				if _, rest, ok := strings.Cut(line, "s > "); ok && (strings.HasPrefix(rest, "GET") || strings.HasPrefix(rest, "Host:")) {
+					got = append(got, "> "+rest)
+				}
+				if _, rest, ok := strings.Cut(line, "s < "); ok && strings.HasPrefix(rest, "HTTP") {
+					got = append(got, "< "+rest)
+				}
+			}
+			want := []string{
+				"> GET /from " + tt.proto, "> Host: " + host, "< " + tt.proto + " 302 Found",
+				"> GET /to?x=1 " + tt.proto, "> Host: " + host, "< " + tt.proto + " 200 OK",
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("-v request and status lines (-want +got):\n%s\nstderr:\n%s", d, stderr)
+			}
+		})
+	}
 }

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ssekit/sse/internal/record"
@@ -49,6 +53,27 @@ func (t *tap) showHeaders(prefix string, h http.Header) {
 	}
 }
 
+// showRequest shows req's request line and headers for -v, as sent in
+// proto.
+func (t *tap) showRequest(req *http.Request, proto string) {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	t.verbose("> %s %s %s", req.Method, record.RedactURL(req.URL.RequestURI()), proto)
+	t.verbose("> Host: %s", host)
+	t.showHeaders(">", req.Header)
+}
+
+// connProto returns the protocol a connection speaks: HTTP/2 when TLS
+// negotiated it, else HTTP/1.1.
+func connProto(c net.Conn) string {
+	if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		return "HTTP/2.0"
+	}
+	return "HTTP/1.1"
+}
+
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := int(t.n.Add(1))
 	if req.Response == nil { // http.Client sets it on a redirect's request
@@ -60,12 +85,25 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.rec != nil {
 		t.rec.Request(n, req)
 	}
+	var showRequest func(proto string)
 	if t.verbose != nil {
-		t.verbose("> %s %s %s", req.Method, record.RedactURL(req.URL.RequestURI()), req.Proto)
-		t.verbose("> Host: %s", req.Host)
-		t.showHeaders(">", req.Header)
+		// The request is shown once the connection is known, with the
+		// protocol it goes out in: req.Proto is always HTTP/1.1, and a
+		// redirect's request has no Host of its own. A transport that
+		// reports no connection has it shown with its response.
+		var once sync.Once
+		showRequest = func(proto string) {
+			once.Do(func() { t.showRequest(req, proto) })
+		}
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			showRequest(connProto(info.Conn))
+		}}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	}
 	resp, err := t.base.RoundTrip(req)
+	if showRequest != nil && err == nil {
+		showRequest(resp.Proto)
+	}
 	if err != nil {
 		if t.rec != nil {
 			t.rec.Error(n, err)

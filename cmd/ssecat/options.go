@@ -42,13 +42,16 @@ Examples:
 
 Request:
   -X METHOD              method (default GET, or POST with -d)
-  -d DATA | @FILE | @-   request body, sent again on each reconnect
+  -d DATA | @FILE | @-   request body; a request with a body is sent once
+                         (as with --no-reconnect) unless --reconnect
   -H 'Name: value'       request header (repeatable)
   --last-event-id ID     resume after event ID
   -k                     skip TLS certificate verification (insecure)
 Connection:
   --no-reconnect         one-shot: the end of the response ends the stream, and
                          a failed attempt is not retried unless --max-retries
+  --reconnect            reconnect even with -d, sending the body again (each
+                         time is said on stderr, even with -q)
   --max-retries N        give up after N failed reconnects in a row (0: never)
   --retry-delay D        first reconnect delay, until the server sets one (3s)
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
@@ -88,11 +91,15 @@ type options struct {
 	insecure    bool
 
 	noReconnect bool
-	maxRetries  int
-	idleTimeout time.Duration
-	retryDelay  time.Duration
-	timeout     time.Duration
-	until       string
+	reconnect   bool // reconnect even with a body, sending it again
+	// oneShot sends the request once (Client.Do); bodyOnce says it is
+	// because the request has a body, which is not sent twice unasked.
+	oneShot, bodyOnce bool
+	maxRetries        int
+	idleTimeout       time.Duration
+	retryDelay        time.Duration
+	timeout           time.Duration
+	until             string
 
 	json, raw, dataOnly bool
 	comments            bool
@@ -155,6 +162,7 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.BoolVar(&o.insecure, "k", false, "")
 		fs.BoolVar(&o.insecure, "insecure", false, "")
 		fs.BoolVar(&o.noReconnect, "no-reconnect", false, "")
+		fs.BoolVar(&o.reconnect, "reconnect", false, "")
 		fs.IntVar(&o.maxRetries, "max-retries", 0, "")
 		fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "")
 		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
@@ -218,6 +226,17 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		if o.headers.Get("Content-Type") == "" && json.Valid(o.data) {
 			o.headers.Set("Content-Type", "application/json")
 		}
+	}
+	switch {
+	case o.reconnect && o.noReconnect:
+		return nil, usagef("--reconnect and --no-reconnect contradict each other")
+	case o.noReconnect:
+		o.oneShot = true
+	case o.hasData && !o.reconnect:
+		// A request with a body is an LLM completion, an MCP call, an
+		// order: sending it again may cost money or act twice, so it is
+		// sent once, as curl does, unless the user asks.
+		o.oneShot, o.bodyOnce = true, true
 	}
 	if o.method == "" {
 		o.method = http.MethodGet

@@ -196,6 +196,16 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
 		}
 		log.info("%s", msg)
+		if attempt > 1 && o.hasData {
+			// Said even with -q: the server may act on the body again.
+			log.notice("sending the request body (%s) again, as --reconnect asks", byteSize(int64(len(o.data))))
+		}
+	}
+	t.redirected = func(req *http.Request) {
+		if req.Body != nil && req.Body != http.NoBody {
+			log.notice("sending the request body (%s) again, to %s %s (a %d redirect keeps it)",
+				byteSize(int64(len(o.data))), req.Method, record.RedactURL(req.URL.String()), req.Response.StatusCode)
+		}
 	}
 	c := &sse.Client{
 		HTTPClient:       &http.Client{Transport: t},
@@ -231,7 +241,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		},
 	}
 	var s *sse.Stream
-	if o.noReconnect {
+	if o.oneShot {
 		// One request, as curl sends it: the end of its response, or its
 		// failure, ends the run.
 		s, err = c.Do(req)
@@ -296,7 +306,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		if errors.As(err, &re) && !errors.Is(err, sse.ErrGaveUp) {
 			what = "refused"
 		}
-		log.fail("%s: %s", what, describe(err, o))
+		hint := ""
+		if o.bodyOnce && re == nil {
+			hint = " (a request with a body is sent once; --reconnect sends it again)"
+		}
+		log.fail("%s: %s%s", what, describe(err, o), hint)
 		code = exitFailed
 	}
 	if t.rec != nil {

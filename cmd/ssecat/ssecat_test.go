@@ -460,7 +460,7 @@ func TestRequestBodyResent(t *testing.T) {
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "req.json")
 	os.WriteFile(file, []byte(`{"prompt":"hi"}`), 0o644)
-	code, _, stderr := ssecat(t, "-d", "@"+file, "-H", "Authorization: Bearer k", "--last-event-id", "0", srv.URL)
+	code, _, stderr := ssecat(t, "--reconnect", "-d", "@"+file, "-H", "Authorization: Bearer k", "--last-event-id", "0", srv.URL)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -1005,6 +1005,70 @@ func TestVerboseShowsRequestsAsSent(t *testing.T) {
 			}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("-v request and status lines (-want +got):\n%s\nstderr:\n%s", d, stderr)
+			}
+		})
+	}
+}
+
+// A request with a body is sent once unless --reconnect asks, and every
+// time it is sent again is said on stderr, even with -q.
+func TestBodySentOnce(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		n := len(got)
+		mu.Unlock()
+		if n > 2 {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "retry: 1\nid: %d\ndata: x\n\n", n)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // a drop, which a GET would reconnect after
+	})
+	mux.Handle("/moved", http.RedirectHandler("/chat", http.StatusTemporaryRedirect))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	const again = "sending the request body (2 B) again"
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		requests []string
+		notices  int // lines saying the body is sent again
+		stderr   string
+	}{
+		{"once by default", []string{"-d", "hi", "/chat"}, exitFailed,
+			[]string{"POST /chat hi"}, 0, "(a request with a body is sent once; --reconnect sends it again)"},
+		{"--reconnect", []string{"--reconnect", "--retry-delay", "1ms", "-d", "hi", "/chat"}, exitOK,
+			[]string{"POST /chat hi", "POST /chat hi", "POST /chat hi"}, 2, again + ", as --reconnect asks"},
+		{"--reconnect -q", []string{"-q", "--reconnect", "--retry-delay", "1ms", "-d", "hi", "/chat"}, exitOK,
+			[]string{"POST /chat hi", "POST /chat hi", "POST /chat hi"}, 2, again + ", as --reconnect asks"},
+		{"a 307 redirect", []string{"-q", "-d", "hi", "/moved"}, exitFailed,
+			[]string{"POST /chat hi"}, 1, again + ", to POST " + srv.URL + "/chat (a 307 redirect keeps it)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			args := append(tt.args[:len(tt.args)-1:len(tt.args)-1], srv.URL+tt.args[len(tt.args)-1])
+			code, _, stderr := ssecat(t, args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if d := cmp.Diff(tt.requests, got); d != "" {
+				t.Errorf("requests (-want +got):\n%s", d)
+			}
+			if n := strings.Count(stderr, again); n != tt.notices || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr says %d times that the body is sent again, want %d, and should hold %q:\n%s", n, tt.notices, tt.stderr, stderr)
 			}
 		})
 	}

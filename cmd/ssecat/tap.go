@@ -31,6 +31,8 @@ type tap struct {
 	// connecting, if set, is told of each attempt's request as it is
 	// sent (not of the requests that follow redirects).
 	connecting func(attempt int, req *http.Request)
+	// redirected, if set, is told of each request that follows a redirect.
+	redirected func(req *http.Request)
 	attempts   atomic.Int64
 }
 
@@ -81,6 +83,8 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.connecting != nil {
 			t.connecting(attempt, req)
 		}
+	} else if t.redirected != nil {
+		t.redirected(req)
 	}
 	if t.rec != nil {
 		t.rec.Request(n, req)

@@ -198,7 +198,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		log.info("%s", msg)
 		if attempt > 1 && o.hasData {
 			// Said even with -q: the server may act on the body again.
-			log.notice("sending the request body (%s) again, as --reconnect asks", byteSize(int64(len(o.data))))
+			why := "--reconnect"
+			if o.oneShot {
+				why = "--max-retries"
+			}
+			log.notice("sending the request body (%s) again, as %s asks", byteSize(int64(len(o.data))), why)
 		}
 	}
 	t.redirected = func(req *http.Request) {
@@ -244,7 +248,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	if o.oneShot {
 		// One request, as curl sends it: the end of its response, or its
 		// failure, ends the run.
-		s, err = c.Do(req)
+		s, err = a.doRetrying(ctx, c, req, o, log)
 	} else {
 		s, err = c.NewStream(req)
 		if err != nil {
@@ -322,6 +326,48 @@ func (a *app) stream(ctx context.Context, o *options) int {
 	log.done("%s, %s, %s, %s", plural(st.events.Load(), "event"), byteSize(t.bytes.Load()),
 		plural(st.reconnects.Load(), "reconnect"), a.now().Sub(start).Round(time.Millisecond))
 	return code
+}
+
+// doRetrying sends req once with c.Do, and again after a failure that a
+// reconnect could mend, at most o.maxRetries times in a row (the
+// --no-reconnect form of --max-retries): a one-shot stream is never
+// reconnected once open, but a refused or failed attempt may be retried.
+func (a *app) doRetrying(ctx context.Context, c *sse.Client, req *http.Request, o *options, log *logger) (*sse.Stream, error) {
+	for failures := 0; ; failures++ {
+		attempt := req
+		if failures > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			attempt = req.Clone(ctx)
+			attempt.Body = body
+		}
+		s, err := c.Do(attempt)
+		if err == nil || o.maxRetries == 0 || ctx.Err() != nil || !sse.DefaultShouldRetry(err) {
+			return s, err
+		}
+		if failures == o.maxRetries {
+			return nil, &sse.GaveUpError{Attempts: failures + 1, Err: err}
+		}
+		delay := o.retryDelay
+		if delay == 0 {
+			delay = sse.DefaultReconnectionTime
+		}
+		var re *sse.ResponseError
+		if errors.As(err, &re) {
+			delay = max(delay, re.RetryAfter)
+		}
+		delay = min(delay, sse.DefaultMaxReconnectionTime)
+		log.warn("failed: %s; retrying in %s (--max-retries %d; an open stream is not reconnected)", describe(err, o), delay.Round(time.Millisecond), o.maxRetries)
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, err
+		}
+	}
 }
 
 // describe says in few words why an attempt or a stream failed.

@@ -1032,6 +1032,13 @@ func TestBodySentOnce(t *testing.T) {
 		panic(http.ErrAbortHandler) // a drop, which a GET would reconnect after
 	})
 	mux.Handle("/moved", http.RedirectHandler("/chat", http.StatusTemporaryRedirect))
+	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		mu.Unlock()
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	const again = "sending the request body (2 B) again"
@@ -1051,6 +1058,8 @@ func TestBodySentOnce(t *testing.T) {
 			[]string{"POST /chat hi", "POST /chat hi", "POST /chat hi"}, 2, again + ", as --reconnect asks"},
 		{"a 307 redirect", []string{"-q", "-d", "hi", "/moved"}, exitFailed,
 			[]string{"POST /chat hi"}, 1, again + ", to POST " + srv.URL + "/chat (a 307 redirect keeps it)"},
+		{"--max-retries", []string{"-q", "--max-retries", "1", "--retry-delay", "1ms", "-d", "hi", "/busy"}, exitFailed,
+			[]string{"POST /busy hi", "POST /busy hi"}, 1, again + ", as --max-retries asks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1072,4 +1081,22 @@ func TestBodySentOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --no-reconnect --max-retries N retries a failed attempt, and never
+// says it reconnects: an open stream is not reconnected.
+func TestOneShotRetries(t *testing.T) {
+	url := closedURL(t)
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/events")
+	code, _, stderr := ssecat(t, "--no-reconnect", "--max-retries", "1", "--retry-delay", "1ms", url)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	want := fmt.Sprintf(`* 0.000s connecting to URL
+* 0.000s failed: connection refused (is a server running at %s?); retrying in Nms (--max-retries 1; an open stream is not reconnected)
+* 0.000s connecting to URL (attempt 2)
+* 0.000s failed: gave up after 2 failed attempts in a row (--max-retries 1): connection refused (is a server running at %[1]s?)
+* 0.000s 0 events, 0 B, 1 reconnect, 0s
+`, host)
+	diff(t, "stderr", normalize(stderr, url), want)
 }

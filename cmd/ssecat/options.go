@@ -59,7 +59,9 @@ Connection:
   --until TYPE           stop after the first event of TYPE
 Output:
   --json                 one JSON object per event: type, id, data, time, conn
-  --raw                  the stream's bytes exactly as received
+  --raw                  the stream's bytes exactly as received; each reconnect
+                         is marked by a line ":--- ssecat: connection N, ..."
+                         (a comment), where ssecat read starts anew
   --data-only            only each event's data
   --comments             also show comments (keep-alives)
   --filter TYPE          show only events of TYPE (repeatable)
@@ -72,7 +74,9 @@ are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 
 "ssecat read" parses its input as a client would (stdin without FILE, or
 with -), and says so when the input ends inside an event that a client
-would discard.
+would discard. It reads --raw output connection by connection, as the
+live client did. A live connection that ends inside an event is warned
+about in the same words.
 
 Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
 1 refused or failed (or Ctrl-C or --timeout before any stream opened),

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ssekit/sse"
-	"github.com/ssekit/sse/internal/utf8cut"
 )
 
 // read runs "ssecat read [output flags] [FILE | -]": the events of a
@@ -83,37 +83,65 @@ func (a *app) read(ctx context.Context, args []string) int {
 	}()
 	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
 	defer stop()
-	// A blank line after the input completes an event the input left
-	// unfinished, which the spec discards: the decoder is read only once
-	// every complete event before it has been returned, so an event that
-	// comes after the added line is that one, and can be named.
-	tail := &endMark{rest: "\n\n"}
-	var discarded *sse.Event
-
+	// The input is read connection by connection: --raw marks where
+	// each one after the first starts. A blank line after a connection's
+	// bytes completes an event they left unfinished, which the spec
+	// discards: the decoder is read only once every complete event before
+	// it has been returned, so an event that comes after the added line is
+	// that one, and can be named.
+	var cut *sse.Event // the event the end of the input cut off
+	seg := newSegmenter(pr)
 	var writeErr error
 	var events int64
-	d := sse.NewDecoder(io.MultiReader(pr, tail))
-	d.OnComment = func(text []byte) {
-		// A comment completed only by the added blank line was cut off
-		// too: a client never sees it.
-		if writeErr == nil && !tail.reached {
-			writeErr = out.comment(string(text), 1, a.now())
-		}
-	}
+	var d *sse.Decoder
 	until := false
-	for writeErr == nil && d.Next() {
-		ev := d.Event()
-		if tail.reached {
-			discarded = &ev
+	conn := 1
+	var src io.Reader = seg
+	for {
+		tail := &endMark{rest: "\n\n"}
+		var discarded *sse.Event
+		d = sse.NewDecoder(io.MultiReader(src, tail))
+		d.OnComment = func(text []byte) {
+			// A comment completed only by the added blank line was cut
+			// off too: a client never sees it.
+			if writeErr == nil && !tail.reached {
+				writeErr = out.comment(string(text), conn, a.now())
+			}
+		}
+		for writeErr == nil && d.Next() {
+			ev := d.Event()
+			if tail.reached {
+				discarded = &ev
+				break
+			}
+			events++
+			if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+				writeErr = out.event(ev, conn, a.now())
+			}
+			if o.until != "" && ev.Type == o.until {
+				until = true
+				break
+			}
+		}
+		marked, n, id := seg.Mark()
+		if writeErr != nil || until || d.Err() != nil || !marked {
+			if discarded != nil && d.Err() == nil && writeErr == nil && !until {
+				cut = discarded
+			}
 			break
 		}
-		events++
-		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
-			writeErr = out.event(ev, 1, a.now())
+		if discarded != nil {
+			log.warn("%s", cutWarning(fmt.Sprintf("connection %d", conn), *discarded))
 		}
-		if o.until != "" && ev.Type == o.until {
-			until = true
-			break
+		seg.Next()
+		if n > 0 {
+			conn = n
+		} else {
+			conn++
+		}
+		src = seg
+		if id != "" {
+			src = seeded(seg, id)
 		}
 	}
 
@@ -134,9 +162,8 @@ func (a *app) read(ctx context.Context, args []string) int {
 		code = exitFailed
 	default:
 		log.info("closed: end of %s", name)
-		if discarded != nil {
-			log.warn("the input ended inside an event (no blank line after it), which a client discards: %s data %q",
-				discarded.Type, utf8cut.Prefix(discarded.Data, 80))
+		if cut != nil {
+			log.warn("%s", cutWarning("the input", *cut))
 		}
 	}
 	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))

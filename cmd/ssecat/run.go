@@ -205,6 +205,10 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			log.notice("sending the request body (%s) again, as %s asks", byteSize(int64(len(o.data))), why)
 		}
 	}
+	t.eventLimit = sse.DefaultMaxEventSize
+	t.cut = func(conn int, ev sse.Event) {
+		log.warn("%s", cutWarning(fmt.Sprintf("connection %d", conn), ev))
+	}
 	t.redirected = func(req *http.Request) {
 		if req.Body != nil && req.Body != http.NoBody {
 			log.notice("sending the request body (%s) again, to %s %s (a %d redirect keeps it)",
@@ -221,7 +225,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 				return
 			}
 			resp := s.Response()
-			accept(resp)
+			t.accept(resp)
 			st.opened.Store(true)
 			st.open.Store(true)
 			st.connEvents.Store(0)

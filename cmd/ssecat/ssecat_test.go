@@ -1100,3 +1100,145 @@ func TestOneShotRetries(t *testing.T) {
 `, host)
 	diff(t, "stderr", normalize(stderr, url), want)
 }
+
+// cutServer answers by Last-Event-ID: the first connection ends inside an
+// event, the second starts with a BOM and an event without an ID, the
+// third is 204.
+func cutServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch r.Header.Get("Last-Event-ID") {
+		case "":
+			io.WriteString(w, "retry: 1\nid: 3\ndata: a\n\nevent: t\ndata: half an ev")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		case "3":
+			io.WriteString(w, "\xef\xbb\xbfdata: b\n\nid: 4\ndata: c\n\n")
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// --raw marks where each connection starts, so that "ssecat read" of raw
+// output shows exactly the live events, and warns where the live client
+// warned.
+func TestRawReadBack(t *testing.T) {
+	srv := cutServer(t)
+	code, live, liveErr := ssecat(t, "--json", srv.URL)
+	if code != exitOK {
+		t.Fatalf("--json: exit %d, stderr:\n%s", code, liveErr)
+	}
+	code, raw, rawErr := ssecat(t, "--raw", srv.URL)
+	if code != exitOK {
+		t.Fatalf("--raw: exit %d, stderr:\n%s", code, rawErr)
+	}
+	wantRaw := "retry: 1\nid: 3\ndata: a\n\nevent: t\ndata: half an ev\n" +
+		":--- ssecat: connection 2, Last-Event-ID: 3\n" +
+		"\xef\xbb\xbfdata: b\n\nid: 4\ndata: c\n\n"
+	diff(t, "--raw", raw, wantRaw)
+
+	a, readOut, readErr := newTestApp(raw)
+	if code := a.main(context.Background(), []string{"read", "--json"}); code != exitOK {
+		t.Fatalf("read: exit %d, stderr:\n%s", code, readErr)
+	}
+	strip := func(evs []jsonEvent) []jsonEvent {
+		for i := range evs {
+			evs[i].Time = ""
+		}
+		return evs
+	}
+	want := []jsonEvent{
+		{Type: "message", ID: "3", Data: "a", Conn: 1},
+		{Type: "message", ID: "3", Data: "b", Conn: 2},
+		{Type: "message", ID: "4", Data: "c", Conn: 2},
+	}
+	if d := cmp.Diff(want, strip(decodeJSON(t, live))); d != "" {
+		t.Errorf("live events (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(want, strip(decodeJSON(t, readOut.String()))); d != "" {
+		t.Errorf("events read back from --raw (-want +got):\n%s", d)
+	}
+	const warning = `connection 1 ended inside an event (no blank line after it), which a client discards: t data "half an ev"`
+	for name, stderr := range map[string]string{"live": liveErr, "--raw": rawErr, "read": readErr.String()} {
+		if strings.Count(stderr, warning) != 1 {
+			t.Errorf("%s stderr should warn once %q:\n%s", name, warning, stderr)
+		}
+	}
+}
+
+// The segmenter finds a mark only at a line start, whatever the reads,
+// and passes a line that is not a mark on at once.
+func TestSegmenter(t *testing.T) {
+	in := "data: a\r\n:--- ssecat: no\n" + ":--- ssecat: connection 2\n" + "x:--- ssecat: connection 9\n" +
+		"\r:--- ssecat: connection 3, Last-Event-ID: a, b\r\n" + "end"
+	for _, r := range []io.Reader{strings.NewReader(in), iotest.OneByteReader(strings.NewReader(in))} {
+		seg := newSegmenter(r)
+		var got []string
+		for {
+			b, err := io.ReadAll(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, n, id := seg.Mark()
+			got = append(got, fmt.Sprintf("%q %v %d %q", b, ok, n, id))
+			if !ok {
+				break
+			}
+			seg.Next()
+		}
+		want := []string{
+			`"data: a\r\n:--- ssecat: no\n" true 2 ""`,
+			`"x:--- ssecat: connection 9\n\r" true 3 "a, b"`,
+			`"end" false 0 ""`,
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("segments (-want +got):\n%s", d)
+		}
+	}
+	// A line that is not a mark is passed on before more input arrives.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go io.WriteString(pw, ":-x\n")
+	seg := newSegmenter(pr)
+	p := make([]byte, 10)
+	if n, err := seg.Read(p); err != nil || string(p[:n]) != ":-x\n" {
+		t.Errorf("Read = %q, %v", p[:n], err)
+	}
+}
+
+// pendingEvent names the event a response's end cuts off, as a client's
+// decoder would have read it, however the bytes are split.
+func TestPendingEvent(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want "" for no event cut off
+	}{
+		{"data: a\n\n", ""},
+		{"data: a\n\ndata: b", "message b"},
+		{"data: a\r\n\r\nevent: t\r\ndata: b\r\n", "t b"},
+		{"data: a\r\n\r\n", ""},
+		{"data: a\r\r", ""},
+		{"data: a\n\nid: 1\n", ""},
+		{": comment\n", ""},
+		{"\xef\xbb\xbfdata: x", "message x"},
+		{"data: a\n\n\ndata: b\ndata: c", "message b\nc"},
+	} {
+		for _, size := range []int{1, 2, len(tt.in)} {
+			p := &pendingEvent{limit: 1 << 10}
+			for in := tt.in; in != ""; {
+				n := min(size, len(in))
+				p.write([]byte(in[:n]))
+				in = in[n:]
+			}
+			got := ""
+			if ev, ok := p.cut(); ok {
+				got = ev.Type + " " + ev.Data
+			}
+			if got != tt.want {
+				t.Errorf("%q in writes of %d: cut %q, want %q", tt.in, size, got, tt.want)
+			}
+		}
+	}
+}

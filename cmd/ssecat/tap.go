@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/record"
 )
 
@@ -33,7 +34,17 @@ type tap struct {
 	connecting func(attempt int, req *http.Request)
 	// redirected, if set, is told of each request that follows a redirect.
 	redirected func(req *http.Request)
-	attempts   atomic.Int64
+	// cut, if set, is told of the event that the end of an accepted
+	// response cut off, which the client discards; eventLimit bounds what
+	// is kept to tell it.
+	cut        func(conn int, ev sse.Event)
+	eventLimit int
+
+	// Of --raw, on the goroutine reading the stream: how many accepted
+	// responses were written, and the last byte written.
+	rawConns int
+	rawLast  byte
+	attempts atomic.Int64
 }
 
 // secretHeaders are shown masked by -v.
@@ -78,8 +89,9 @@ func connProto(c net.Conn) string {
 
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := int(t.n.Add(1))
+	attempt := int(t.attempts.Load())
 	if req.Response == nil { // http.Client sets it on a redirect's request
-		attempt := int(t.attempts.Add(1))
+		attempt = int(t.attempts.Add(1))
 		if t.connecting != nil {
 			t.connecting(attempt, req)
 		}
@@ -121,27 +133,47 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.rec != nil {
 		t.rec.Response(n, resp)
 	}
-	resp.Body = &tapBody{rc: resp.Body, t: t, n: n}
+	resp.Body = &tapBody{rc: resp.Body, t: t, n: n, attempt: attempt}
 	return resp, nil
 }
 
-// accept marks resp, which the client accepted as a stream, for --raw and
-// the byte count.
-func accept(resp *http.Response) {
+// accept marks resp, which the client accepted as a stream, for --raw, the
+// byte count and the cut-off event; with --raw, the start of every
+// response but the first is marked (see markPrefix). It is called on the
+// goroutine that reads the stream, before the body is read.
+func (t *tap) accept(resp *http.Response) {
 	if resp == nil {
 		return
 	}
-	if b, ok := resp.Body.(*tapBody); ok {
-		b.accepted.Store(true)
+	b, ok := resp.Body.(*tapBody)
+	if !ok {
+		return
 	}
+	b.pending = &pendingEvent{limit: t.eventLimit}
+	if t.raw != nil {
+		t.rawConns++
+		if t.rawConns > 1 {
+			mark := connMark(b.attempt, resp.Request.Header.Get("Last-Event-ID"))
+			if t.rawLast != '\n' && t.rawLast != '\r' {
+				// The last response broke off inside a line: end it,
+				// so that the mark starts a line of its own.
+				mark = "\n" + mark
+			}
+			io.WriteString(t.raw, mark)
+			t.rawLast = '\n'
+		}
+	}
+	b.accepted.Store(true)
 }
 
 type tapBody struct {
 	rc       io.ReadCloser
 	t        *tap
-	n        int
+	n        int // the request's number
+	attempt  int // the attempt it belongs to
 	accepted atomic.Bool
 	ended    atomic.Bool
+	pending  *pendingEvent // set when accepted
 }
 
 func (b *tapBody) Read(p []byte) (int, error) {
@@ -152,10 +184,12 @@ func (b *tapBody) Read(p []byte) (int, error) {
 		}
 		if b.accepted.Load() {
 			b.t.bytes.Add(int64(n))
+			b.pending.write(p[:n])
 			if b.t.raw != nil {
 				if _, werr := b.t.raw.Write(p[:n]); werr != nil && err == nil {
 					err = werr
 				}
+				b.t.rawLast = p[n-1]
 			}
 		}
 	}
@@ -166,12 +200,23 @@ func (b *tapBody) Read(p []byte) (int, error) {
 }
 
 func (b *tapBody) end(err error) {
-	if !b.ended.CompareAndSwap(false, true) || b.t.rec == nil {
+	if !b.ended.CompareAndSwap(false, true) {
+		return
+	}
+	byClient := err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if b.accepted.Load() && !byClient && b.t.cut != nil {
+		// The server ended it, or it broke off: an event it cut off is
+		// lost, which the client's decoder does not say.
+		if ev, ok := b.pending.cut(); ok {
+			b.t.cut(b.attempt, ev)
+		}
+	}
+	if b.t.rec == nil {
 		return
 	}
 	reason := record.EndEOF
 	switch {
-	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case byClient:
 		reason = record.EndClosedByClient
 	case err != io.EOF:
 		reason = err.Error()

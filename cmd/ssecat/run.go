@@ -185,15 +185,21 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			// Counted when sent: a wait cut short is no reconnect.
 			st.reconnects.Add(1)
 		}
-		msg := fmt.Sprintf("connecting to %s", shown)
-		if o.method != http.MethodGet {
-			msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
+		// One shape for every attempt: the URL, then what is not the
+		// default, in parentheses.
+		var notes []string
+		if req.Method != http.MethodGet {
+			notes = append(notes, req.Method)
 		}
 		if attempt > 1 {
-			msg += fmt.Sprintf(" (attempt %d)", attempt)
+			notes = append(notes, fmt.Sprintf("attempt %d", attempt))
 		}
 		if id := req.Header.Get("Last-Event-ID"); id != "" {
-			msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
+			notes = append(notes, "Last-Event-ID: "+id)
+		}
+		msg := "connecting to " + shown
+		if len(notes) > 0 {
+			msg += " (" + strings.Join(notes, ", ") + ")"
 		}
 		log.info("%s", msg)
 		if attempt > 1 && o.hasData {
@@ -232,15 +238,21 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			log.good("open: %s", resp.Status)
 		},
 		OnReconnect: func(s *sse.Stream, ri sse.ReconnectInfo) {
-			what := "failed"
+			what := "failed: " + describe(ri.Err, o)
 			if st.open.Swap(false) {
-				what = "dropped after " + plural(st.connEvents.Load(), "event")
+				n := plural(st.connEvents.Load(), "event")
+				what = "dropped after " + n + ": " + describe(ri.Err, o)
+				if errors.Is(ri.Err, sse.ErrResponseEnded) {
+					// Not a drop: the server ended the response
+					// cleanly, and EventSource reconnects anyway.
+					what = "the server ended the response after " + n
+				}
 			}
 			hint := ""
 			if !st.opened.Load() && o.maxRetries == 0 && !st.hinted.Swap(true) {
 				hint = " (never connected yet; --max-retries N gives up)"
 			}
-			log.warn("%s: %s; reconnecting in %s%s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond), hint)
+			log.warn("%s; reconnecting in %s%s", what, ri.Delay.Round(time.Millisecond), hint)
 		},
 		OnComment: func(s *sse.Stream, text []byte) {
 			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {

@@ -305,7 +305,7 @@ func TestDemo(t *testing.T) {
 * 0.000s connecting to URL
 * 0.000s open: 200 OK
 * 0.000s dropped after 10 events: the connection broke off mid-stream; reconnecting in Nms
-* 0.000s connecting to URL (attempt 2) with Last-Event-ID: 9
+* 0.000s connecting to URL (attempt 2, Last-Event-ID: 9)
 * 0.000s open: 200 OK
 * 0.000s closed: got the "done" event (--until)
 * 0.000s %d events, `, n+2)
@@ -470,7 +470,7 @@ func TestRequestBodyResent(t *testing.T) {
 		`POST application/json {"prompt":"hi"} auth=Bearer k id=2`,
 	}
 	diff(t, "requests", strings.Join(seen, "\n"), strings.Join(want, "\n"))
-	if !strings.Contains(normalize(stderr, srv.URL), "connecting: POST URL (attempt 2) with Last-Event-ID: 1") {
+	if !strings.Contains(normalize(stderr, srv.URL), "connecting to URL (POST, attempt 2, Last-Event-ID: 1)") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }
@@ -1241,4 +1241,40 @@ func TestPendingEvent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A response the server ends cleanly is not called a drop; a drop is.
+func TestCleanEndIsNoDrop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch r.Header.Get("Last-Event-ID") {
+		case "":
+			io.WriteString(w, "retry: 1\nid: 1\ndata: a\n\n") // and a clean end
+		case "1":
+			io.WriteString(w, "id: 2\ndata: b\n\n")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "-d", "x", "--reconnect", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := `* 0.000s connecting to URL (POST)
+* 0.000s open: 200 OK
+* 0.000s the server ended the response after 1 event; reconnecting in Nms
+* 0.000s connecting to URL (POST, attempt 2, Last-Event-ID: 1)
+* 0.000s sending the request body (1 B) again, as --reconnect asks
+* 0.000s open: 200 OK
+* 0.000s dropped after 1 event: the connection broke off mid-stream; reconnecting in Nms
+* 0.000s connecting to URL (POST, attempt 3, Last-Event-ID: 2)
+* 0.000s sending the request body (1 B) again, as --reconnect asks
+* 0.000s closed: the server answered 204 No Content: the stream is over
+`
+	got := normalize(stderr, srv.URL)
+	got = got[:strings.LastIndex(strings.TrimSuffix(got, "\n"), "\n")+1] // the summary
+	diff(t, "stderr", got, want)
 }

@@ -79,8 +79,8 @@ live client did. A live connection that ends inside an event is warned
 about in the same words.
 
 Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
-1 refused or failed (or Ctrl-C or --timeout before any stream opened),
-2 bad usage.
+1 refused or failed (or Ctrl-C or --timeout before any stream opened; or
+a read or replay FILE that cannot be read), 2 bad usage.
 `
 
 // options are the parsed command line.
@@ -263,7 +263,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
 			}
-			return nil, usagef("%s", err.Error())
+			return nil, usagef("%s", spelled(err.Error(), args))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -278,6 +278,23 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// spelled rewrites a message of package flag, which names a flag with one
+// dash whatever the user typed, to name it as the user did: "--bogus".
+func spelled(msg string, args []string) string {
+	for _, arg := range args {
+		if !strings.HasPrefix(arg, "--") || arg == "--" {
+			continue
+		}
+		name, _, _ := strings.Cut(arg[2:], "=")
+		for _, ref := range []string{" -" + name + ":", " -" + name} {
+			if i := strings.Index(msg, ref); i >= 0 && (ref[len(ref)-1] == ':' || i+len(ref) == len(msg)) {
+				return msg[:i] + " --" + msg[i+2:]
+			}
+		}
+	}
+	return msg
 }
 
 func (o *options) checkOutput() error {

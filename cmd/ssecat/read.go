@@ -62,7 +62,10 @@ func (a *app) read(ctx context.Context, args []string) int {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return a.usageFailure(usagef("read: cannot read %s: %v", pos[0], err))
+			// Not a mistake of the command line: the file is missing
+			// or unreadable, as cat would say.
+			fmt.Fprintf(a.stderr, "ssecat: read: cannot read %s: %v\n", pos[0], err)
+			return exitFailed
 		}
 		defer f.Close()
 		in, name = f, pos[0]

@@ -510,13 +510,17 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--json", "--raw", "http://x"}, "ssecat: choose one output format: --json or --raw"},
 		{[]string{"-q", "-v", "http://x"}, "ssecat: -q and -v contradict each other"},
 		{[]string{"--raw", "--filter", "a", "http://x"}, "ssecat: --filter does not apply to --raw, which shows the bytes as received"},
-		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
-		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
+		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: --bogus"},
+		{[]string{"-bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
+		{[]string{"--bogus=1", "http://x"}, "ssecat: flag provided but not defined: --bogus"},
+		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag --timeout: parse error`},
+		{[]string{"http://x", "--timeout"}, `ssecat: flag needs an argument: --timeout`},
+		{[]string{"-q", "--quiet=maybe", "http://x"}, `ssecat: invalid boolean value "maybe" for --quiet: parse error`},
 		{[]string{"http://a", "http://b"}, "ssecat: one URL only, got 2: http://a http://b"},
 		{[]string{"demo", "http://x"}, `ssecat: demo takes no URL (got "http://x")`},
 		{[]string{"--demo", "--max-retries", "9"}, "ssecat: there is no --demo flag: run 'ssecat demo [output flags]'"},
 		{[]string{"--json", "-demo"}, "ssecat: there is no -demo flag: run 'ssecat demo [output flags]'"},
-		{[]string{"demo", "--max-retries", "9"}, "ssecat: flag provided but not defined: -max-retries"},
+		{[]string{"demo", "--max-retries", "9"}, "ssecat: flag provided but not defined: --max-retries"},
 		{[]string{"--record", "/no/such/dir/x.sse", "http://x"}, "ssecat: --record: open /no/such/dir/x.sse: no such file or directory"},
 		{[]string{"replay"}, "ssecat: replay: missing FILE (a recording made with --record)"},
 	}
@@ -549,7 +553,7 @@ func TestReplayBadFile(t *testing.T) {
 		bad:                               `line 2: body: want a quoted string, got unquoted`,
 	} {
 		code, _, stderr := ssecat(t, "replay", file)
-		if code != exitUsage || !strings.Contains(stderr, want) {
+		if code != exitFailed || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, stderr %q, want %q", file, code, stderr, want)
 		}
 	}
@@ -907,15 +911,23 @@ func TestReadFailures(t *testing.T) {
 		"read --raw":              "ssecat: read: --raw would print the input unchanged; use cat",
 		"read --record x.sse":     "ssecat: read: --record records a connection; there is none here",
 		"read a b":                "ssecat: read takes one FILE (or - for stdin), got 2",
-		"read /no/such/file":      "ssecat: read: cannot read /no/such/file: no such file or directory",
-		"read " + dir:             "ssecat: read: cannot read " + dir + ": is a directory",
 		"read -v":                 "ssecat: read: -v shows HTTP headers; there are none here",
 		"read --json --data-only": "ssecat: choose one output format: --json or --data-only",
-		"read --no-reconnect":     "ssecat: flag provided but not defined: -no-reconnect",
+		"read --no-reconnect":     "ssecat: flag provided but not defined: --no-reconnect",
 	} {
 		code, stdout, stderr := ssecat(t, strings.Fields(args)...)
 		if first, _, _ := strings.Cut(stderr, "\n"); code != exitUsage || stdout != "" || first != want {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, first, exitUsage, want)
+		}
+	}
+	// A file that cannot be read is a failure, not a usage mistake.
+	for args, want := range map[string]string{
+		"read /no/such/file": "ssecat: read: cannot read /no/such/file: no such file or directory\n",
+		"read " + dir:        "ssecat: read: cannot read " + dir + ": is a directory\n",
+	} {
+		code, stdout, stderr := ssecat(t, strings.Fields(args)...)
+		if code != exitFailed || stdout != "" || stderr != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, stderr, exitFailed, want)
 		}
 	}
 }

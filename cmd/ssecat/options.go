@@ -65,10 +65,14 @@ Output:
   --data-only            only each event's data
   --comments             also show comments (keep-alives)
   --filter TYPE          show only events of TYPE (repeatable)
-  --record FILE          also write the responses, timed, to FILE (see replay)
+  --record FILE          also write the responses, timed, to FILE (see replay);
+                         it keeps no credentials: no request header but
+                         Last-Event-ID, secret-looking query and fragment
+                         values REDACTED, no redirect bodies
   --no-color             no colour (also NO_COLOR=1; only terminals get colour)
   -q                     quiet: only errors and the summary on stderr
-  -v                     also show the headers sent and received
+  -v                     also show the headers sent and received, credentials
+                         masked (Authorization, cookies, *-Token, *-Key, ...)
 Control characters a server sends (escape sequences, BEL; not tab or newline)
 are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 

@@ -647,7 +647,7 @@ func TestVerbose(t *testing.T) {
 		"> GET /path?q=1 HTTP/1.1\n",
 		"> Host: example.test\n",
 		"> Accept: text/event-stream\n",
-		"> Authorization: Bearer…\n",
+		"> Authorization: Bearer REDACTED\n",
 		"> User-Agent: ssecat\n",
 		"< HTTP/1.1 200 OK\n",
 		"< Content-Type: text/event-stream\n",
@@ -1289,4 +1289,55 @@ func TestCleanEndIsNoDrop(t *testing.T) {
 	got := normalize(stderr, srv.URL)
 	got = got[:strings.LastIndex(strings.TrimSuffix(got, "\n"), "\n")+1] // the summary
 	diff(t, "stderr", got, want)
+}
+
+// Neither a recording nor -v keeps a credential: not in URLs (query,
+// fragment, user information), not in a redirect's body, not in headers
+// sent or received.
+func TestNoCredentials(t *testing.T) {
+	secrets := []string{"zzT1", "zzT2", "zzT3", "zzT4", "zzT5", "zzC1", "zzA1", "zzS1", "zzJ1", "zzP1", "hunter2"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+		to := "/next?code=zzC1&jwt=zzJ1&pass=zzP1#access_token=zzA1"
+		w.Header().Set("Location", to)
+		w.Header().Set("Set-Cookie", "session=zzS1; Path=/; HttpOnly")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusFound)
+		fmt.Fprintf(w, "<a href=%q>Found</a>. token=zzT1\n", to)
+	})
+	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("X-Auth-Token", "zzT2")
+		io.WriteString(w, "data: x\n\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "rec.sse")
+	url := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1) + "/start?token=zzT1"
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "--record", file,
+		"-H", "X-Auth-Token: zzT3", "-H", "Referer: http://r.test/?token=zzT4", "-H", "Cookie: sid=zzT5", url)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	rec, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(string(rec), secret) {
+			t.Errorf("the recording keeps %q:\n%s", secret, rec)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Errorf("-v shows %q:\n%s", secret, stderr)
+		}
+	}
+	for _, want := range []string{
+		"> X-Auth-Token: REDACTED\n", "> Referer: http://r.test/?token=REDACTED\n", "> Cookie: sid=REDACTED\n",
+		"< Set-Cookie: session=REDACTED; Path=/; HttpOnly\n", "< X-Auth-Token: REDACTED\n",
+		"< Location: /next?code=REDACTED&jwt=REDACTED&pass=REDACTED#access_token=REDACTED\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-v lacks %q:\n%s", want, stderr)
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -47,21 +46,13 @@ type tap struct {
 	attempts atomic.Int64
 }
 
-// secretHeaders are shown masked by -v.
-var secretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "Api-Key"}
-
+// showHeaders shows h for -v, its credentials masked (see
+// record.MaskHeader): a terminal's scrollback and a pasted bug report are
+// no place for them.
 func (t *tap) showHeaders(prefix string, h http.Header) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			if strings.EqualFold(name, "Location") {
-				v = record.RedactURL(v)
-			}
-			for _, secret := range secretHeaders {
-				if strings.EqualFold(name, secret) && len(v) > 0 {
-					v = v[:min(len(v), 6)] + "…"
-				}
-			}
-			t.verbose("%s %s: %s", prefix, name, v)
+			t.verbose("%s %s: %s", prefix, name, record.MaskHeader(name, v))
 		}
 	}
 }

@@ -108,6 +108,7 @@ type options struct {
 	retryDelay        time.Duration
 	timeout           time.Duration
 	until             string
+	untilNote         string // why until is set, if not by --until
 
 	json, raw, dataOnly bool
 	comments            bool
@@ -282,6 +283,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// untilWhy says why the run stops at the until event: the flag the user
+// typed, or what set it instead.
+func (o *options) untilWhy() string {
+	if o.untilNote != "" {
+		return o.untilNote
+	}
+	return "(--until)"
 }
 
 // spelled rewrites a message of package flag, which names a flag with one

@@ -154,7 +154,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
 	case until:
-		log.info("closed: got the %q event (--until)", o.until)
+		log.info("closed: got the %q event %s", o.until, o.untilWhy())
 	case context.Cause(ctx) == errInterrupted:
 		log.info("closed: interrupted")
 	case errors.Is(err, sse.ErrEventTooLarge):

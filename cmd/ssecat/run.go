@@ -92,7 +92,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err != nil {
 		return a.usageFailure(err)
 	}
-	return a.stream(ctx, o)
+	return a.stream(ctx, o, a.newLogger(o.noColor, o.quiet))
 }
 
 // usageFailure reports a command-line error: exit 2, or 0 for -h.
@@ -116,9 +116,9 @@ type stats struct {
 	hinted     atomic.Bool  // the never-connected hint was shown
 }
 
-// stream connects to o.url and prints its events until it ends.
-func (a *app) stream(ctx context.Context, o *options) int {
-	log := a.newLogger(o.noColor, o.quiet)
+// stream connects to o.url and prints its events until it ends, telling
+// log, whose clock started with the run.
+func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 	start := log.start
 	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
 
@@ -302,7 +302,7 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
 	case until:
-		log.info("closed: got the %q event (--until)", o.until)
+		log.info("closed: got the %q event %s", o.until, o.untilWhy())
 	case err == nil:
 		log.info("closed: the server ended the stream")
 	case context.Cause(ctx) == errInterrupted:

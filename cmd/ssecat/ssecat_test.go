@@ -307,7 +307,7 @@ func TestDemo(t *testing.T) {
 * 0.000s dropped after 10 events: the connection broke off mid-stream; reconnecting in Nms
 * 0.000s connecting to URL (attempt 2, Last-Event-ID: 9)
 * 0.000s open: 200 OK
-* 0.000s closed: got the "done" event (--until)
+* 0.000s closed: got the "done" event (the end of the demo's reply)
 * 0.000s %d events, `, n+2)
 	got := normalize(stderr, url)
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", 1 reconnect, 0s\n") {
@@ -1339,5 +1339,43 @@ func TestNoCredentials(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("-v lacks %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// The demo's lines are timed by one clock, so their times never go back.
+func TestDemoOneClock(t *testing.T) {
+	a, _, stderr := newTestApp("")
+	var mu sync.Mutex
+	tick := fixedNow
+	a.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Millisecond)
+		return tick
+	}
+	o, err := parseArgs([]string{"-q", "--data-only"}, a.stdin, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.quiet = false
+	// Starting the server takes a while, as it does for real.
+	a.ready = func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Second)
+	}
+	if code := a.runDemoWith(context.Background(), o, fastDemo()); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	last := -1.0
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var secs float64
+		if _, err := fmt.Sscanf(line, "* %fs", &secs); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if secs < last {
+			t.Errorf("time goes back to %.3fs at %q:\n%s", secs, line, stderr)
+		}
+		last = secs
 	}
 }

@@ -9,8 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/utf8cut"
 )
 
 // Exit codes.
@@ -28,7 +32,7 @@ Usage:
   ssecat demo [output flags]          watch a built-in demo stream (no network)
   ssecat replay [--speed N] [--addr HOST:PORT] FILE
                                       serve a --record file on a local URL
-  ssecat read [output flags] [--until TYPE] [FILE | -]
+  ssecat read [output flags] [--until TYPE] [--until-data DATA] [FILE | -]
                                       the events of a saved or piped stream
 
 Examples:
@@ -57,6 +61,8 @@ Connection:
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
+  --until-data DATA      stop after the first event whose data is DATA, as
+                         LLM streams end: --until-data '[DONE]'
 Output:
   --json                 one JSON object per event: type, id, data, time, conn
   --raw                  the stream's bytes exactly as received; each reconnect
@@ -109,6 +115,8 @@ type options struct {
 	timeout           time.Duration
 	until             string
 	untilNote         string // why until is set, if not by --until
+	untilData         string
+	hasUntilData      bool
 
 	json, raw, dataOnly bool
 	comments            bool
@@ -177,6 +185,7 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.DurationVar(&o.retryDelay, "retry-delay", 0, "")
 		fs.DurationVar(&o.timeout, "timeout", 0, "")
 		fs.StringVar(&o.until, "until", "", "")
+		o.untilDataFlag(fs)
 	}
 	for _, arg := range args {
 		if arg == "--" {
@@ -283,6 +292,37 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// untilDataFlag adds --until-data to fs.
+func (o *options) untilDataFlag(fs *flag.FlagSet) {
+	fs.Func("until-data", "", func(v string) error { o.untilData, o.hasUntilData = v, true; return nil })
+}
+
+// shows reports whether ev is shown, as --filter says.
+func (o *options) shows(ev sse.Event) bool {
+	return len(o.filter) == 0 || slices.Contains(o.filter, ev.Type)
+}
+
+// stopsAt says why the run stops after ev (--until, --until-data), or ""
+// if it goes on.
+func (o *options) stopsAt(ev sse.Event) string {
+	switch {
+	case o.until != "" && ev.Type == o.until:
+		return fmt.Sprintf("got the %q event %s", o.until, o.untilWhy())
+	case o.hasUntilData && ev.Data == o.untilData:
+		return fmt.Sprintf("got the data %q (--until-data)", utf8cut.Prefix(o.untilData, 80))
+	}
+	return ""
+}
+
+// eventCount says how many events a run read, and with --filter how many
+// of them it showed and how many it filtered out.
+func (o *options) eventCount(read, shown int64) string {
+	if len(o.filter) == 0 {
+		return plural(read, "event")
+	}
+	return fmt.Sprintf("%s shown, %d filtered out (--filter)", plural(shown, "event"), read-shown)
 }
 
 // untilWhy says why the run stops at the until event: the flag the user

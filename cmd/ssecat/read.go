@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +22,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 	flags := flagSetFor("ssecat read")
 	o.outputFlags(flags)
 	flags.StringVar(&o.until, "until", "", "")
+	o.untilDataFlag(flags)
 	pos, err := parseInterspersed(flags, args)
 	if err == nil {
 		err = o.checkOutput()
@@ -97,7 +97,8 @@ func (a *app) read(ctx context.Context, args []string) int {
 	var writeErr error
 	var events int64
 	var d *sse.Decoder
-	until := false
+	until := ""
+	var shown int64
 	conn := 1
 	var src io.Reader = seg
 	for {
@@ -118,17 +119,17 @@ func (a *app) read(ctx context.Context, args []string) int {
 				break
 			}
 			events++
-			if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+			if o.shows(ev) {
+				shown++
 				writeErr = out.event(ev, conn, a.now())
 			}
-			if o.until != "" && ev.Type == o.until {
-				until = true
+			if until = o.stopsAt(ev); until != "" {
 				break
 			}
 		}
 		marked, n, id := seg.Mark()
-		if writeErr != nil || until || d.Err() != nil || !marked {
-			if discarded != nil && d.Err() == nil && writeErr == nil && !until {
+		if writeErr != nil || until != "" || d.Err() != nil || !marked {
+			if discarded != nil && d.Err() == nil && writeErr == nil && until == "" {
 				cut = discarded
 			}
 			break
@@ -153,8 +154,8 @@ func (a *app) read(ctx context.Context, args []string) int {
 	case writeErr != nil:
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
-	case until:
-		log.info("closed: got the %q event %s", o.until, o.untilWhy())
+	case until != "":
+		log.info("closed: %s", until)
 	case context.Cause(ctx) == errInterrupted:
 		log.info("closed: interrupted")
 	case errors.Is(err, sse.ErrEventTooLarge):
@@ -169,7 +170,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 			log.warn("%s", cutWarning("the input", *cut))
 		}
 	}
-	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))
+	log.done("%s, %s, %s", o.eventCount(events, shown), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))
 	return code
 }
 

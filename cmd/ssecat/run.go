@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -275,19 +274,20 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 		defer s.Close()
 	}
 
-	until := false
+	until := ""
 	var writeErr error
+	var showed int64
 	for s != nil && s.Next() {
 		st.events.Add(1)
 		st.connEvents.Add(1)
 		ev := s.Event()
-		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+		if o.shows(ev) {
+			showed++
 			if writeErr = out.event(ev, int(st.attempt.Load()), a.now()); writeErr != nil {
 				break
 			}
 		}
-		if o.until != "" && ev.Type == o.until {
-			until = true
+		if until = o.stopsAt(ev); until != "" {
 			break
 		}
 	}
@@ -301,8 +301,8 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 	case writeErr != nil:
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
-	case until:
-		log.info("closed: got the %q event %s", o.until, o.untilWhy())
+	case until != "":
+		log.info("closed: %s", until)
 	case err == nil:
 		log.info("closed: the server ended the stream")
 	case context.Cause(ctx) == errInterrupted:
@@ -339,7 +339,7 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 			code = exitFailed
 		}
 	}
-	log.done("%s, %s, %s, %s", plural(st.events.Load(), "event"), byteSize(t.bytes.Load()),
+	log.done("%s, %s, %s, %s", o.eventCount(st.events.Load(), showed), byteSize(t.bytes.Load()),
 		plural(st.reconnects.Load(), "reconnect"), a.now().Sub(start).Round(time.Millisecond))
 	return code
 }

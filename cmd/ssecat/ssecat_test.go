@@ -308,7 +308,7 @@ func TestDemo(t *testing.T) {
 * 0.000s connecting to URL (attempt 2, Last-Event-ID: 9)
 * 0.000s open: 200 OK
 * 0.000s closed: got the "done" event (the end of the demo's reply)
-* 0.000s %d events, `, n+2)
+* 0.000s %d events shown, 2 filtered out (--filter), `, n)
 	got := normalize(stderr, url)
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", 1 reconnect, 0s\n") {
 		t.Errorf("stderr:\n%s\nwant it to start:\n%s", got, want)
@@ -1377,5 +1377,47 @@ func TestDemoOneClock(t *testing.T) {
 			t.Errorf("time goes back to %.3fs at %q:\n%s", secs, line, stderr)
 		}
 		last = secs
+	}
+}
+
+// The summary counts the events shown, and says how many --filter hid;
+// --until-data stops at an event's data, as LLM streams end. Live and
+// read say the same.
+func TestFilterCountAndUntilData(t *testing.T) {
+	const stream = "event: a\ndata: 1\n\nevent: b\ndata: 2\n\nevent: a\ndata: [DONE]\n\nevent: a\ndata: after\n\n"
+	srv := streamServer(t, stream)
+	tests := []struct {
+		args          []string
+		stdout, close string
+		summary       string
+	}{
+		{[]string{"--filter", "b"}, "2\n", "closed: the server ended the stream", "1 event shown, 3 filtered out (--filter)"},
+		{[]string{"--filter", "zzz"}, "", "closed: the server ended the stream", "0 events shown, 4 filtered out (--filter)"},
+		{[]string{"--until-data", "[DONE]"}, "1\n2\n[DONE]\n", `closed: got the data "[DONE]" (--until-data)`, "3 events"},
+		{[]string{"--until-data", "[DONE]", "--filter", "a"}, "1\n[DONE]\n", `closed: got the data "[DONE]" (--until-data)`, "2 events shown, 1 filtered out (--filter)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"--data-only", "--no-reconnect"}, tt.args...)
+			code, stdout, stderr := ssecat(t, append(args, srv.URL)...)
+			a, readOut, readErr := newTestApp(stream)
+			readCode := a.main(context.Background(), append([]string{"read", "--data-only"}, tt.args...))
+			for _, r := range []struct {
+				name           string
+				code           int
+				stdout, stderr string
+			}{{"live", code, stdout, stderr}, {"read", readCode, readOut.String(), readErr.String()}} {
+				if r.code != exitOK {
+					t.Errorf("%s: exit %d", r.name, r.code)
+				}
+				diff(t, r.name+" stdout", r.stdout, tt.stdout)
+				if r.name == "live" && !strings.Contains(r.stderr, "* 0.000s "+tt.close+"\n") {
+					t.Errorf("%s stderr lacks %q:\n%s", r.name, tt.close, r.stderr)
+				}
+				if !strings.Contains(r.stderr, "* 0.000s "+tt.summary+", ") {
+					t.Errorf("%s stderr lacks %q:\n%s", r.name, tt.summary, r.stderr)
+				}
+			}
+		})
 	}
 }

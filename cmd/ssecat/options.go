@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +33,8 @@ Usage:
   ssecat demo [output flags]          watch a built-in demo stream (no network)
   ssecat replay [--speed N] [--addr HOST:PORT] FILE
                                       serve a --record file on a local URL
-  ssecat read [output flags] [--until TYPE] [--until-data DATA] [FILE | -]
+  ssecat read [output flags] [--until TYPE] [--until-data DATA]
+              [--max-event-size SIZE] [FILE | -]
                                       the events of a saved or piped stream
 
 Examples:
@@ -61,6 +63,7 @@ Connection:
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
+  --max-event-size SIZE  the longest line or event read (default 64MiB)
   --until-data DATA      stop after the first event whose data is DATA, as
                          LLM streams end: --until-data '[DONE]'
 Output:
@@ -117,6 +120,7 @@ type options struct {
 	untilNote         string // why until is set, if not by --until
 	untilData         string
 	hasUntilData      bool
+	maxEventSize      int
 
 	json, raw, dataOnly bool
 	comments            bool
@@ -186,6 +190,7 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.DurationVar(&o.timeout, "timeout", 0, "")
 		fs.StringVar(&o.until, "until", "", "")
 		o.untilDataFlag(fs)
+		o.maxEventSizeFlag(fs)
 	}
 	for _, arg := range args {
 		if arg == "--" {
@@ -292,6 +297,45 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// maxEventSizeFlag adds --max-event-size to fs.
+func (o *options) maxEventSizeFlag(fs *flag.FlagSet) {
+	fs.Func("max-event-size", "", func(v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		o.maxEventSize = n
+		return nil
+	})
+}
+
+// parseSize reads a size in bytes: a number with an optional unit, K, M or
+// G (powers of 1024; KB, KiB and so on alike, in any case).
+func parseSize(v string) (int, error) {
+	num := strings.TrimRight(v, "KMGBkmgbiI")
+	unit := strings.ToUpper(strings.TrimSpace(v[len(num):]))
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a size such as 1048576, 512K or 64MiB")
+	}
+	shift := 0
+	switch strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I") {
+	case "":
+	case "K":
+		shift = 10
+	case "M":
+		shift = 20
+	case "G":
+		shift = 30
+	default:
+		return 0, errors.New("want a size such as 1048576, 512K or 64MiB")
+	}
+	if n > (1<<62)>>shift {
+		return 0, errors.New("size too large")
+	}
+	return n << shift, nil
 }
 
 // untilDataFlag adds --until-data to fs.

@@ -23,6 +23,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 	o.outputFlags(flags)
 	flags.StringVar(&o.until, "until", "", "")
 	o.untilDataFlag(flags)
+	o.maxEventSizeFlag(flags)
 	pos, err := parseInterspersed(flags, args)
 	if err == nil {
 		err = o.checkOutput()
@@ -105,6 +106,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 		tail := &endMark{rest: "\n\n"}
 		var discarded *sse.Event
 		d = sse.NewDecoder(io.MultiReader(src, tail))
+		d.MaxEventSize = o.maxEventSize
 		d.OnComment = func(text []byte) {
 			// A comment completed only by the added blank line was cut
 			// off too: a client never sees it.
@@ -159,7 +161,7 @@ func (a *app) read(ctx context.Context, args []string) int {
 	case context.Cause(ctx) == errInterrupted:
 		log.info("closed: interrupted")
 	case errors.Is(err, sse.ErrEventTooLarge):
-		log.fail("failed: %s: %v", name, err)
+		log.fail("failed: %s: %s", name, tooLarge(err))
 		code = exitFailed
 	case err != nil:
 		log.fail("failed reading %s: %v", name, err)

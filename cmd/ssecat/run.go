@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -210,7 +211,7 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 			log.notice("sending the request body (%s) again, as %s asks", byteSize(int64(len(o.data))), why)
 		}
 	}
-	t.eventLimit = sse.DefaultMaxEventSize
+	t.eventLimit = cmp.Or(o.maxEventSize, sse.DefaultMaxEventSize)
 	t.cut = func(conn int, ev sse.Event) {
 		log.warn("%s", cutWarning(fmt.Sprintf("connection %d", conn), ev))
 	}
@@ -223,6 +224,7 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 	c := &sse.Client{
 		HTTPClient:       &http.Client{Transport: t},
 		MaxRetries:       o.maxRetries,
+		MaxEventSize:     o.maxEventSize,
 		ReconnectionTime: o.retryDelay,
 		IdleTimeout:      o.idleTimeout,
 		OnStateChange: func(s *sse.Stream, state sse.ReadyState) {
@@ -412,7 +414,7 @@ func describe(err error, o *options) string {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return fmt.Sprintf("TLS certificate not trusted: %v (-k skips verification, insecurely)", errors.Unwrap(err))
 	case errors.Is(err, sse.ErrEventTooLarge):
-		return strings.TrimPrefix(err.Error(), "sse: ")
+		return tooLarge(err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -426,6 +428,15 @@ func describe(err error, o *options) string {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")
+}
+
+// tooLarge says that an event was over the limit, and how to raise it.
+func tooLarge(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, sse.ErrEventTooLarge.Error()); i >= 0 {
+		msg = msg[i:] // what the stream was doing is said elsewhere
+	}
+	return strings.TrimPrefix(msg, "sse: ") + " (--max-event-size raises the limit)"
 }
 
 // refusedAddr names the address that refused err's connection: the

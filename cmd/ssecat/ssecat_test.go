@@ -1421,3 +1421,30 @@ func TestFilterCountAndUntilData(t *testing.T) {
 		})
 	}
 }
+
+// --max-event-size sets the limit, and an event over it says how to
+// raise it, live and in read.
+func TestMaxEventSize(t *testing.T) {
+	stream := "data: " + strings.Repeat("x", 2000) + "\n\ndata: " + strings.Repeat("y", 5000) + "\n\n"
+	srv := streamServer(t, stream)
+	const tooLarge = "sse: event too large: line exceeds 4096 bytes (--max-event-size raises the limit)"
+	for _, args := range [][]string{{"--no-reconnect", "--max-event-size", "4K", srv.URL}, {"read", "--max-event-size", "4KiB"}} {
+		a, stdout, stderr := newTestApp(stream)
+		if code := a.main(context.Background(), append(args, "--data-only")); code != exitFailed {
+			t.Errorf("%v: exit %d, want %d", args, code, exitFailed)
+		}
+		if !strings.Contains(stderr.String(), strings.TrimPrefix(tooLarge, "sse: ")) || stdout.String() != strings.Repeat("x", 2000)+"\n" {
+			t.Errorf("%v: stdout %d bytes, stderr:\n%s", args, stdout.Len(), stderr)
+		}
+	}
+	for in, want := range map[string]int{"100": 100, "4k": 4096, "4KB": 4096, "64MiB": 64 << 20, "1G": 1 << 30} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "4X", "MiB", "1.5M"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) succeeds", in)
+		}
+	}
+}

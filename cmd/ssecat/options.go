@@ -63,6 +63,8 @@ Connection:
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
+  --accept-any-type      read a 200 response as a stream whatever its
+                         Content-Type (a misconfigured server)
   --max-event-size SIZE  the longest line or event read (default 64MiB)
   --until-data DATA      stop after the first event whose data is DATA, as
                          LLM streams end: --until-data '[DONE]'
@@ -121,6 +123,7 @@ type options struct {
 	untilData         string
 	hasUntilData      bool
 	maxEventSize      int
+	acceptAnyType     bool
 
 	json, raw, dataOnly bool
 	comments            bool
@@ -191,6 +194,7 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		fs.StringVar(&o.until, "until", "", "")
 		o.untilDataFlag(fs)
 		o.maxEventSizeFlag(fs)
+		fs.BoolVar(&o.acceptAnyType, "accept-any-type", false, "")
 	}
 	for _, arg := range args {
 		if arg == "--" {

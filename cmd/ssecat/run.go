@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -236,6 +237,10 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 			st.opened.Store(true)
 			st.open.Store(true)
 			st.connEvents.Store(0)
+			if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
+				log.warn("open: %s, but Content-Type is %s, not text/event-stream: read as a stream anyway (--accept-any-type)", resp.Status, cmp.Or(ct, "none"))
+				return
+			}
 			log.good("open: %s", resp.Status)
 		},
 		OnReconnect: func(s *sse.Stream, ri sse.ReconnectInfo) {
@@ -260,6 +265,14 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 				log.fail("writing output: %v", err)
 			}
 		},
+	}
+	if o.acceptAnyType {
+		c.CheckResponse = func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return sse.DefaultCheckResponse(resp)
+		}
 	}
 	var s *sse.Stream
 	if o.oneShot {
@@ -430,6 +443,12 @@ func describe(err error, o *options) string {
 	return strings.TrimPrefix(err.Error(), "sse: ")
 }
 
+// isEventStream reports whether a Content-Type is text/event-stream.
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
+}
+
 // tooLarge says that an event was over the limit, and how to raise it.
 func tooLarge(err error) string {
 	msg := err.Error()
@@ -471,7 +490,7 @@ func describeResponse(re *sse.ResponseError) string {
 		if ct == "" {
 			ct = "none"
 		}
-		fmt.Fprintf(&b, " but Content-Type is %s, not text/event-stream", ct)
+		fmt.Fprintf(&b, " but Content-Type is %s, not text/event-stream (--accept-any-type reads it anyway)", ct)
 	}
 	if re.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (Retry-After %s)", re.RetryAfter)

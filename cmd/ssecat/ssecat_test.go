@@ -214,8 +214,30 @@ func TestWrongContentType(t *testing.T) {
 	}))
 	defer srv.Close()
 	code, _, stderr := ssecat(t, srv.URL)
-	if code != exitFailed || !strings.Contains(stderr, "refused: 200 OK but Content-Type is text/html; charset=utf-8, not text/event-stream: <html>login</html>\n") {
+	if code != exitFailed || !strings.Contains(stderr, "refused: 200 OK but Content-Type is text/html; charset=utf-8, not text/event-stream (--accept-any-type reads it anyway): <html>login</html>\n") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// --accept-any-type reads a 200 of another type as a stream, and says so;
+// other statuses are refused as ever.
+func TestAcceptAnyType(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/gone" {
+			http.Error(w, "gone", http.StatusGone)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "data: a\n\n")
+	}))
+	defer srv.Close()
+	code, stdout, stderr := ssecat(t, "--accept-any-type", "--no-reconnect", "--data-only", srv.URL)
+	if code != exitOK || stdout != "a\n" || !strings.Contains(stderr, "open: 200 OK, but Content-Type is application/json, not text/event-stream: read as a stream anyway (--accept-any-type)\n") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = ssecat(t, "--accept-any-type", "--no-reconnect", srv.URL+"/gone")
+	if code != exitFailed || !strings.Contains(stderr, "refused: 410 Gone") {
+		t.Errorf("410: exit %d, stderr:\n%s", code, stderr)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,7 +50,11 @@ Examples:
 Request:
   -X METHOD              method (default GET, or POST with -d)
   -d DATA | @FILE | @-   request body; a request with a body is sent once
-                         (as with --no-reconnect) unless --reconnect
+                         (as with --no-reconnect) unless --reconnect. Also
+                         --data and --data-binary: a FILE is sent as it is
+                         (curl's -d strips its newlines; ssecat's does not)
+  --data-raw DATA        request body, "@" not special; several bodies are
+                         joined with "&", as curl does
   -H 'Name: value'       request header (repeatable)
   --last-event-id ID     resume after event ID
   -k                     skip TLS certificate verification (insecure)
@@ -173,13 +178,20 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 	fs := flagSetFor("ssecat")
 	o.outputFlags(fs)
 	var headers multiFlag
-	var data string
-	hasData := false
+	// The bodies given, in order, as curl takes them: each -d, --data or
+	// --data-binary may be @FILE or @-, a --data-raw never is.
+	type part struct {
+		v   string
+		raw bool
+	}
+	var data []part
 	if !demo {
 		fs.StringVar(&o.method, "X", "", "")
 		fs.StringVar(&o.method, "request", "", "")
-		fs.Func("d", "", func(v string) error { data, hasData = v, true; return nil })
-		fs.Func("data", "", func(v string) error { data, hasData = v, true; return nil })
+		for _, name := range []string{"d", "data", "data-binary"} {
+			fs.Func(name, "", func(v string) error { data = append(data, part{v, false}); return nil })
+		}
+		fs.Func("data-raw", "", func(v string) error { data = append(data, part{v, true}); return nil })
 		fs.Var(&headers, "H", "")
 		fs.Var(&headers, "header", "")
 		fs.StringVar(&o.lastEventID, "last-event-id", "", "")
@@ -245,11 +257,20 @@ func parseArgs(args []string, stdin io.Reader, demo bool) (*options, error) {
 		}
 		o.headers.Add(name, value)
 	}
-	if hasData {
+	if len(data) > 0 {
 		o.hasData = true
-		if o.data, err = readData(data, stdin); err != nil {
-			return nil, err
+		var bodies [][]byte
+		for _, p := range data {
+			b := []byte(p.v)
+			if !p.raw {
+				if b, err = readData(p.v, stdin); err != nil {
+					return nil, err
+				}
+			}
+			bodies = append(bodies, b)
 		}
+		// Several are joined with "&", as curl joins form fields.
+		o.data = bytes.Join(bodies, []byte("&"))
 		if o.headers.Get("Content-Type") == "" && json.Valid(o.data) {
 			o.headers.Set("Content-Type", "application/json")
 		}

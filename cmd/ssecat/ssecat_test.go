@@ -1470,3 +1470,39 @@ func TestMaxEventSize(t *testing.T) {
 		}
 	}
 }
+
+// The body flags as curl spells them: --data-binary is -d (a FILE sent as
+// it is), --data-raw takes "@" literally, several are joined with "&".
+func TestDataFlags(t *testing.T) {
+	var mu sync.Mutex
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = r.Method + " " + string(b)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "body")
+	os.WriteFile(file, []byte("line 1\nline 2\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data-binary", "@" + file}, "POST line 1\nline 2\n"},
+		{[]string{"-d", "@" + file}, "POST line 1\nline 2\n"},
+		{[]string{"--data-raw", "@" + file}, "POST @" + file},
+		{[]string{"-d", "a=1", "--data-raw", "b=@2", "--data", "c=3"}, "POST a=1&b=@2&c=3"},
+	} {
+		args := append(append([]string{"-q"}, tt.args...), srv.URL)
+		if code, _, stderr := ssecat(t, args...); code != exitOK {
+			t.Errorf("%v: exit %d, stderr:\n%s", tt.args, code, stderr)
+		}
+		mu.Lock()
+		if got != tt.want {
+			t.Errorf("%v: server got %q, want %q", tt.args, got, tt.want)
+		}
+		mu.Unlock()
+	}
+}

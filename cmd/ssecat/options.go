@@ -95,7 +95,7 @@ are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 "ssecat read" parses its input as a client would (stdin without FILE, or
 with -), and says so when the input ends inside an event that a client
 would discard. It reads --raw output connection by connection, as the
-live client did. A live connection that ends inside an event is warned
+live client did, and a --record FILE as the responses it recorded. A live connection that ends inside an event is warned
 about in the same words.
 
 Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/record"
 )
 
 // read runs "ssecat read [output flags] [FILE | -]": the events of a
@@ -70,6 +74,18 @@ func (a *app) read(ctx context.Context, args []string) int {
 		}
 		defer f.Close()
 		in, name = f, pos[0]
+		// A file, unlike a pipe, can be looked at before it is read.
+		br := bufio.NewReader(f)
+		in = br
+		if head, _ := br.Peek(len(record.Header) + 1); strings.TrimRight(string(head), "\r\n") == record.Header {
+			stream, n, err := recordedStream(br)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "ssecat: read: %s: %v\n", name, err)
+				return exitFailed
+			}
+			log.info("%s is an ssecat recording: reading the events of its %s (ssecat replay %[1]s serves it)", name, plural(int64(n), "stream response"))
+			in = stream
+		}
 	} else if f, ok := in.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			log.info("reading a stream typed on the terminal; Ctrl-D ends it")
@@ -202,4 +218,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// recordedStream returns the events' bytes of a recording, as --raw would
+// have written them: the body of each response the client read as a
+// stream (200, text/event-stream), every one after the first marked with
+// its Last-Event-ID; and how many there are.
+func recordedStream(r io.Reader) (io.Reader, int, error) {
+	entries, err := record.Read(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range record.Conns(entries) {
+		if c.Status != http.StatusOK || !isEventStream(c.Header.Get("Content-Type")) {
+			continue
+		}
+		if n++; n > 1 {
+			if s := b.String(); s != "" && s[len(s)-1] != '\n' && s[len(s)-1] != '\r' {
+				b.WriteByte('\n')
+			}
+			b.WriteString(connMark(c.N, c.LastEventID))
+		}
+		for _, chunk := range c.Chunks {
+			b.WriteString(chunk.Text)
+		}
+	}
+	return strings.NewReader(b.String()), n, nil
 }

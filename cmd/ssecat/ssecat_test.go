@@ -1506,3 +1506,30 @@ func TestDataFlags(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// "ssecat read" of a --record file reads the events the client read, and
+// names replay.
+func TestReadRecording(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cut.sse")
+	srv := cutServer(t)
+	code, live, stderr := ssecat(t, "--json", "--record", file, srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	code, read, stderr := ssecat(t, "read", "--json", file)
+	if code != exitOK {
+		t.Fatalf("read: exit %d, stderr:\n%s", code, stderr)
+	}
+	if d := cmp.Diff(decodeJSON(t, live), decodeJSON(t, read)); d != "" {
+		t.Errorf("events read from the recording (-live +read):\n%s", d)
+	}
+	for _, want := range []string{
+		"is an ssecat recording: reading the events of its 2 stream responses (ssecat replay " + file + " serves it)",
+		`connection 1 ended inside an event (no blank line after it), which a client discards: t data "half an ev"`,
+		"3 events, ",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -42,7 +42,8 @@ Examples:
   ssecat demo
   ssecat https://example.com/events
   ssecat --json --no-reconnect -H "Authorization: Bearer $KEY" \
-      -d @request.json https://api.example.com/v1/chat | jq -r .data
+      -d @request.json --until-data '[DONE]' https://api.example.com/v1/chat |
+      jq -r .data
   ssecat --record bug.sse https://example.com/events
   ssecat replay --speed 4 bug.sse
   curl -sN https://example.com/events | ssecat read --json
@@ -59,20 +60,20 @@ Request:
   --last-event-id ID     resume after event ID
   -k                     skip TLS certificate verification (insecure)
 Connection:
-  --no-reconnect         one-shot: the end of the response ends the stream, and
-                         a failed attempt is not retried unless --max-retries
+  --no-reconnect         one-shot: the end of the response ends the stream; a
+                         failed attempt is retried only with --max-retries
   --reconnect            reconnect even with -d, sending the body again (each
                          time is said on stderr, even with -q)
-  --max-retries N        give up after N failed reconnects in a row (0: never)
+  --max-retries N        give up after N failed attempts in a row (0: never)
   --retry-delay D        first reconnect delay, until the server sets one (3s)
   --idle-timeout D       reconnect when nothing arrives for D (e.g. 30s)
   --timeout D            stop after D in all
   --until TYPE           stop after the first event of TYPE
+  --until-data DATA      stop after the first event whose data is DATA, as
+                         LLM streams end: --until-data '[DONE]'
   --accept-any-type      read a 200 response as a stream whatever its
                          Content-Type (a misconfigured server)
   --max-event-size SIZE  the longest line or event read (default 64MiB)
-  --until-data DATA      stop after the first event whose data is DATA, as
-                         LLM streams end: --until-data '[DONE]'
 Output:
   --json                 one JSON object per event: type, id, data, time, conn
   --raw                  the stream's bytes exactly as received; each reconnect
@@ -86,7 +87,8 @@ Output:
                          Last-Event-ID, secret-looking query and fragment
                          values REDACTED, no redirect bodies
   --no-color             no colour (also NO_COLOR=1; only terminals get colour)
-  -q                     quiet: only errors and the summary on stderr
+  -q                     quiet: only errors, a body sent again, and the
+                         summary on stderr
   -v                     also show the headers sent and received, credentials
                          masked (Authorization, cookies, *-Token, *-Key, ...)
 Control characters a server sends (escape sequences, BEL; not tab or newline)
@@ -94,9 +96,9 @@ are shown escaped, as \x1b (C1 as \u009b), except by --raw and --json.
 
 "ssecat read" parses its input as a client would (stdin without FILE, or
 with -), and says so when the input ends inside an event that a client
-would discard. It reads --raw output connection by connection, as the
-live client did, and a --record FILE as the responses it recorded. A live connection that ends inside an event is warned
-about in the same words.
+would discard; the live client warns of a connection that does, in the
+same words. It reads --raw output connection by connection, as the live
+client did, and a --record FILE as the responses it recorded.
 
 Exit status: 0 clean end (or Ctrl-C or --timeout once a stream opened),
 1 refused or failed (or Ctrl-C or --timeout before any stream opened; or

@@ -1533,3 +1533,12 @@ func TestReadRecording(t *testing.T) {
 		}
 	}
 }
+
+// A URL without a scheme gets the "did you mean" hint once: ssecat's, not
+// the library's as well.
+func TestSchemeHintOnce(t *testing.T) {
+	code, _, stderr := ssecat(t, "localhost:8080/events")
+	if code != exitUsage || strings.Count(stderr, "did you mean") != 1 {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -38,13 +38,15 @@ func (a *app) runDemoWith(ctx context.Context, o *options, h http.Handler) int {
 	o.url = url + "chat"
 	o.method = "GET"
 	o.until = "done"
+	o.untilNote = "(the end of the demo's reply)"
 	o.maxRetries = 3
 	o.timeout = 30 * time.Second
 	if a.ready != nil {
 		a.ready(o.url)
 	}
 	lg.info("demo: a simulated LLM reply, served at %s; the server drops the connection once, on purpose", o.url)
-	return a.stream(ctx, o)
+	// One logger, so one clock, for the demo's line and the stream's.
+	return a.stream(ctx, o, lg)
 }
 
 // serve serves h on addr until stop is called, and returns its URL,

@@ -22,7 +22,8 @@
 // Exit status: 0 when the stream ended cleanly (a one-shot stream's end,
 // a 204 from the server, --until, or --timeout or Ctrl-C once a stream
 // opened), 1 when the server refused, the stream failed, or --timeout or
-// Ctrl-C came before any stream opened, 2 for bad usage.
+// Ctrl-C came before any stream opened, or a read or replay FILE cannot be
+// read, 2 for bad usage.
 package main
 
 import "os"

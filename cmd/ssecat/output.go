@@ -208,6 +208,9 @@ func (l *logger) line(always bool, code, format string, args ...any) {
 func (l *logger) info(format string, args ...any) { l.line(false, "", format, args...) }
 func (l *logger) good(format string, args ...any) { l.line(false, ansiGreen, format, args...) }
 func (l *logger) warn(format string, args ...any) { l.line(false, ansiYellow, format, args...) }
+func (l *logger) notice(format string, args ...any) {
+	l.line(true, ansiYellow, format, args...)
+}
 func (l *logger) fail(format string, args ...any) { l.line(true, ansiRed+ansiBold, format, args...) }
 func (l *logger) done(format string, args ...any) { l.line(true, ansiBold, format, args...) }
 

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
-	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/ssekit/sse"
-	"github.com/ssekit/sse/internal/utf8cut"
+	"github.com/ssekit/sse/internal/record"
 )
 
 // read runs "ssecat read [output flags] [FILE | -]": the events of a
@@ -23,6 +26,8 @@ func (a *app) read(ctx context.Context, args []string) int {
 	flags := flagSetFor("ssecat read")
 	o.outputFlags(flags)
 	flags.StringVar(&o.until, "until", "", "")
+	o.untilDataFlag(flags)
+	o.maxEventSizeFlag(flags)
 	pos, err := parseInterspersed(flags, args)
 	if err == nil {
 		err = o.checkOutput()
@@ -62,10 +67,25 @@ func (a *app) read(ctx context.Context, args []string) int {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return a.usageFailure(usagef("read: cannot read %s: %v", pos[0], err))
+			// Not a mistake of the command line: the file is missing
+			// or unreadable, as cat would say.
+			fmt.Fprintf(a.stderr, "ssecat: read: cannot read %s: %v\n", pos[0], err)
+			return exitFailed
 		}
 		defer f.Close()
 		in, name = f, pos[0]
+		// A file, unlike a pipe, can be looked at before it is read.
+		br := bufio.NewReader(f)
+		in = br
+		if head, _ := br.Peek(len(record.Header) + 1); strings.TrimRight(string(head), "\r\n") == record.Header {
+			stream, n, err := recordedStream(br)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "ssecat: read: %s: %v\n", name, err)
+				return exitFailed
+			}
+			log.info("%s is an ssecat recording: reading the events of its %s (ssecat replay %[1]s serves it)", name, plural(int64(n), "stream response"))
+			in = stream
+		}
 	} else if f, ok := in.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			log.info("reading a stream typed on the terminal; Ctrl-D ends it")
@@ -83,37 +103,67 @@ func (a *app) read(ctx context.Context, args []string) int {
 	}()
 	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
 	defer stop()
-	// A blank line after the input completes an event the input left
-	// unfinished, which the spec discards: the decoder is read only once
-	// every complete event before it has been returned, so an event that
-	// comes after the added line is that one, and can be named.
-	tail := &endMark{rest: "\n\n"}
-	var discarded *sse.Event
-
+	// The input is read connection by connection: --raw marks where
+	// each one after the first starts. A blank line after a connection's
+	// bytes completes an event they left unfinished, which the spec
+	// discards: the decoder is read only once every complete event before
+	// it has been returned, so an event that comes after the added line is
+	// that one, and can be named.
+	var cut *sse.Event // the event the end of the input cut off
+	seg := newSegmenter(pr)
 	var writeErr error
 	var events int64
-	d := sse.NewDecoder(io.MultiReader(pr, tail))
-	d.OnComment = func(text []byte) {
-		// A comment completed only by the added blank line was cut off
-		// too: a client never sees it.
-		if writeErr == nil && !tail.reached {
-			writeErr = out.comment(string(text), 1, a.now())
+	var d *sse.Decoder
+	until := ""
+	var shown int64
+	conn := 1
+	var src io.Reader = seg
+	for {
+		tail := &endMark{rest: "\n\n"}
+		var discarded *sse.Event
+		d = sse.NewDecoder(io.MultiReader(src, tail))
+		d.MaxEventSize = o.maxEventSize
+		d.OnComment = func(text []byte) {
+			// A comment completed only by the added blank line was cut
+			// off too: a client never sees it.
+			if writeErr == nil && !tail.reached {
+				writeErr = out.comment(string(text), conn, a.now())
+			}
 		}
-	}
-	until := false
-	for writeErr == nil && d.Next() {
-		ev := d.Event()
-		if tail.reached {
-			discarded = &ev
+		for writeErr == nil && d.Next() {
+			ev := d.Event()
+			if tail.reached {
+				discarded = &ev
+				break
+			}
+			events++
+			if o.shows(ev) {
+				shown++
+				writeErr = out.event(ev, conn, a.now())
+			}
+			if until = o.stopsAt(ev); until != "" {
+				break
+			}
+		}
+		marked, n, id := seg.Mark()
+		if writeErr != nil || until != "" || d.Err() != nil || !marked {
+			if discarded != nil && d.Err() == nil && writeErr == nil && until == "" {
+				cut = discarded
+			}
 			break
 		}
-		events++
-		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
-			writeErr = out.event(ev, 1, a.now())
+		if discarded != nil {
+			log.warn("%s", cutWarning(fmt.Sprintf("connection %d", conn), *discarded))
 		}
-		if o.until != "" && ev.Type == o.until {
-			until = true
-			break
+		seg.Next()
+		if n > 0 {
+			conn = n
+		} else {
+			conn++
+		}
+		src = seg
+		if id != "" {
+			src = seeded(seg, id)
 		}
 	}
 
@@ -122,24 +172,23 @@ func (a *app) read(ctx context.Context, args []string) int {
 	case writeErr != nil:
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
-	case until:
-		log.info("closed: got the %q event (--until)", o.until)
+	case until != "":
+		log.info("closed: %s", until)
 	case context.Cause(ctx) == errInterrupted:
 		log.info("closed: interrupted")
 	case errors.Is(err, sse.ErrEventTooLarge):
-		log.fail("failed: %s: %v", name, err)
+		log.fail("failed: %s: %s", name, tooLarge(err))
 		code = exitFailed
 	case err != nil:
 		log.fail("failed reading %s: %v", name, err)
 		code = exitFailed
 	default:
 		log.info("closed: end of %s", name)
-		if discarded != nil {
-			log.warn("the input ended inside an event (no blank line after it), which a client discards: %s data %q",
-				discarded.Type, utf8cut.Prefix(discarded.Data, 80))
+		if cut != nil {
+			log.warn("%s", cutWarning("the input", *cut))
 		}
 	}
-	log.done("%s, %s, %s", plural(events, "event"), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))
+	log.done("%s, %s, %s", o.eventCount(events, shown), byteSize(counted.n.Load()), a.now().Sub(log.start).Round(time.Millisecond))
 	return code
 }
 
@@ -169,4 +218,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// recordedStream returns the events' bytes of a recording, as --raw would
+// have written them: the body of each response the client read as a
+// stream (200, text/event-stream), every one after the first marked with
+// its Last-Event-ID; and how many there are.
+func recordedStream(r io.Reader) (io.Reader, int, error) {
+	entries, err := record.Read(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range record.Conns(entries) {
+		if c.Status != http.StatusOK || !isEventStream(c.Header.Get("Content-Type")) {
+			continue
+		}
+		if n++; n > 1 {
+			if s := b.String(); s != "" && s[len(s)-1] != '\n' && s[len(s)-1] != '\r' {
+				b.WriteByte('\n')
+			}
+			b.WriteString(connMark(c.N, c.LastEventID))
+		}
+		for _, chunk := range c.Chunks {
+			b.WriteString(chunk.Text)
+		}
+	}
+	return strings.NewReader(b.String()), n, nil
 }

@@ -61,13 +61,13 @@ func (a *app) replay(ctx context.Context, args []string) int {
 			err = pe.Err
 		}
 		fmt.Fprintf(a.stderr, "ssecat: replay: cannot read %s: %v\n", name, err)
-		return exitUsage
+		return exitFailed
 	}
 	entries, err := record.Read(f)
 	f.Close()
 	if err != nil {
 		fmt.Fprintf(a.stderr, "ssecat: replay: %s: %v\n", name, err)
-		return exitUsage
+		return exitFailed
 	}
 	conns := record.Conns(entries)
 	lg := a.newLogger(*noColor, *quiet)

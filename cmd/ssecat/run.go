@@ -2,18 +2,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -92,7 +93,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err != nil {
 		return a.usageFailure(err)
 	}
-	return a.stream(ctx, o)
+	return a.stream(ctx, o, a.newLogger(o.noColor, o.quiet))
 }
 
 // usageFailure reports a command-line error: exit 2, or 0 for -h.
@@ -116,9 +117,9 @@ type stats struct {
 	hinted     atomic.Bool  // the never-connected hint was shown
 }
 
-// stream connects to o.url and prints its events until it ends.
-func (a *app) stream(ctx context.Context, o *options) int {
-	log := a.newLogger(o.noColor, o.quiet)
+// stream connects to o.url and prints its events until it ends, telling
+// log, whose clock started with the run.
+func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 	start := log.start
 	out := newPrinter(a.stdout, o, useColor(a.stdout, o.noColor, a.getenv))
 
@@ -173,94 +174,150 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		req.Header.Set("User-Agent", "ssecat")
 	}
 
+	if o.lastEventID != "" {
+		req.Header.Set("Last-Event-ID", o.lastEventID)
+	}
+
 	var st stats
 	shown := record.RedactURL(o.url) // the URL as logged: no credentials
+	t.connecting = func(attempt int, req *http.Request) {
+		st.attempt.Store(int64(attempt))
+		if attempt > 1 {
+			// Counted when sent: a wait cut short is no reconnect.
+			st.reconnects.Add(1)
+		}
+		// One shape for every attempt: the URL, then what is not the
+		// default, in parentheses.
+		var notes []string
+		if req.Method != http.MethodGet {
+			notes = append(notes, req.Method)
+		}
+		if attempt > 1 {
+			notes = append(notes, fmt.Sprintf("attempt %d", attempt))
+		}
+		if id := req.Header.Get("Last-Event-ID"); id != "" {
+			notes = append(notes, "Last-Event-ID: "+id)
+		}
+		msg := "connecting to " + shown
+		if len(notes) > 0 {
+			msg += " (" + strings.Join(notes, ", ") + ")"
+		}
+		log.info("%s", msg)
+		if attempt > 1 && o.hasData {
+			// Said even with -q: the server may act on the body again.
+			why := "--reconnect"
+			if o.oneShot {
+				why = "--max-retries"
+			}
+			log.notice("sending the request body (%s) again, as %s asks", byteSize(int64(len(o.data))), why)
+		}
+	}
+	t.eventLimit = cmp.Or(o.maxEventSize, sse.DefaultMaxEventSize)
+	t.cut = func(conn int, ev sse.Event) {
+		log.warn("%s", cutWarning(fmt.Sprintf("connection %d", conn), ev))
+	}
+	t.redirected = func(req *http.Request) {
+		if req.Body != nil && req.Body != http.NoBody {
+			log.notice("sending the request body (%s) again, to %s %s (a %d redirect keeps it)",
+				byteSize(int64(len(o.data))), req.Method, record.RedactURL(req.URL.String()), req.Response.StatusCode)
+		}
+	}
 	c := &sse.Client{
 		HTTPClient:       &http.Client{Transport: t},
-		OneShot:          o.noReconnect,
 		MaxRetries:       o.maxRetries,
+		MaxEventSize:     o.maxEventSize,
 		ReconnectionTime: o.retryDelay,
 		IdleTimeout:      o.idleTimeout,
-		LastEventID:      o.lastEventID,
-		PrepareRequest: func(req *http.Request, attempt int) error {
-			st.attempt.Store(int64(attempt))
-			if attempt > 1 {
-				// Counted when made: a wait cut short is no reconnect.
-				st.reconnects.Add(1)
+		OnStateChange: func(s *sse.Stream, state sse.ReadyState) {
+			if state != sse.StateOpen {
+				return
 			}
-			msg := fmt.Sprintf("connecting to %s", shown)
-			if o.method != http.MethodGet {
-				msg = fmt.Sprintf("connecting: %s %s", o.method, shown)
-			}
-			if attempt > 1 {
-				msg += fmt.Sprintf(" (attempt %d)", attempt)
-			}
-			if id := req.Header.Get("Last-Event-ID"); id != "" {
-				msg += fmt.Sprintf(" with Last-Event-ID: %s", id)
-			}
-			log.info("%s", msg)
-			return nil
-		},
-		CheckResponse: func(resp *http.Response) error {
-			if err := sse.DefaultCheckResponse(resp); err != nil {
-				return err
-			}
-			accept(resp)
+			resp := s.Response()
+			t.accept(resp)
 			st.opened.Store(true)
 			st.open.Store(true)
 			st.connEvents.Store(0)
+			if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
+				log.warn("open: %s, but Content-Type is %s, not text/event-stream: read as a stream anyway (--accept-any-type)", resp.Status, cmp.Or(ct, "none"))
+				return
+			}
 			log.good("open: %s", resp.Status)
-			return nil
 		},
-		OnRetry: func(ri sse.RetryInfo) {
-			what := "failed"
+		OnReconnect: func(s *sse.Stream, ri sse.ReconnectInfo) {
+			what := "failed: " + describe(ri.Err, o)
 			if st.open.Swap(false) {
-				what = "dropped after " + plural(st.connEvents.Load(), "event")
+				n := plural(st.connEvents.Load(), "event")
+				what = "dropped after " + n + ": " + describe(ri.Err, o)
+				if errors.Is(ri.Err, sse.ErrResponseEnded) {
+					// Not a drop: the server ended the response
+					// cleanly, and EventSource reconnects anyway.
+					what = "the server ended the response after " + n
+				}
 			}
 			hint := ""
 			if !st.opened.Load() && o.maxRetries == 0 && !st.hinted.Swap(true) {
 				hint = " (never connected yet; --max-retries N gives up)"
 			}
-			log.warn("%s: %s; reconnecting in %s%s", what, describe(ri.Err, o), ri.Delay.Round(time.Millisecond), hint)
+			log.warn("%s; reconnecting in %s%s", what, ri.Delay.Round(time.Millisecond), hint)
 		},
-		OnComment: func(text []byte) {
+		OnComment: func(s *sse.Stream, text []byte) {
 			if err := out.comment(string(text), int(st.attempt.Load()), a.now()); err != nil {
 				log.fail("writing output: %v", err)
 			}
 		},
 	}
-	s, err := c.Connect(req)
-	if err != nil {
-		return a.usageFailure(usagef("%v", err))
+	if o.acceptAnyType {
+		c.CheckResponse = func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return sse.DefaultCheckResponse(resp)
+		}
 	}
-	defer s.Close()
+	var s *sse.Stream
+	if o.oneShot {
+		// One request, as curl sends it: the end of its response, or its
+		// failure, ends the run.
+		s, err = a.doRetrying(ctx, c, req, o, log)
+	} else {
+		s, err = c.NewStream(req)
+		if err != nil {
+			return a.usageFailure(usagef("%v", err))
+		}
+	}
+	if s != nil {
+		defer s.Close()
+	}
 
-	until := false
+	until := ""
 	var writeErr error
-	for s.Next() {
+	var showed int64
+	for s != nil && s.Next() {
 		st.events.Add(1)
 		st.connEvents.Add(1)
 		ev := s.Event()
-		if len(o.filter) == 0 || slices.Contains(o.filter, ev.Type) {
+		if o.shows(ev) {
+			showed++
 			if writeErr = out.event(ev, int(st.attempt.Load()), a.now()); writeErr != nil {
 				break
 			}
 		}
-		if o.until != "" && ev.Type == o.until {
-			until = true
+		if until = o.stopsAt(ev); until != "" {
 			break
 		}
 	}
-	s.Close()
+	if s != nil {
+		s.Close()
+		err = s.Err()
+	}
 	code := exitOK
-	err = s.Err()
 	var re *sse.ResponseError
 	switch {
 	case writeErr != nil:
 		log.fail("writing output: %v", writeErr)
 		code = exitFailed
-	case until:
-		log.info("closed: got the %q event (--until)", o.until)
+	case until != "":
+		log.info("closed: %s", until)
 	case err == nil:
 		log.info("closed: the server ended the stream")
 	case context.Cause(ctx) == errInterrupted:
@@ -284,7 +341,11 @@ func (a *app) stream(ctx context.Context, o *options) int {
 		if errors.As(err, &re) && !errors.Is(err, sse.ErrGaveUp) {
 			what = "refused"
 		}
-		log.fail("%s: %s", what, describe(err, o))
+		hint := ""
+		if o.bodyOnce && re == nil {
+			hint = " (a request with a body is sent once; --reconnect sends it again)"
+		}
+		log.fail("%s: %s%s", what, describe(err, o), hint)
 		code = exitFailed
 	}
 	if t.rec != nil {
@@ -293,27 +354,64 @@ func (a *app) stream(ctx context.Context, o *options) int {
 			code = exitFailed
 		}
 	}
-	log.done("%s, %s, %s, %s", plural(st.events.Load(), "event"), byteSize(t.bytes.Load()),
+	log.done("%s, %s, %s, %s", o.eventCount(st.events.Load(), showed), byteSize(t.bytes.Load()),
 		plural(st.reconnects.Load(), "reconnect"), a.now().Sub(start).Round(time.Millisecond))
 	return code
 }
 
+// doRetrying sends req once with c.Do, and again after a failure that a
+// reconnect could mend, at most o.maxRetries times in a row (the
+// --no-reconnect form of --max-retries): a one-shot stream is never
+// reconnected once open, but a refused or failed attempt may be retried.
+func (a *app) doRetrying(ctx context.Context, c *sse.Client, req *http.Request, o *options, log *logger) (*sse.Stream, error) {
+	for failures := 0; ; failures++ {
+		attempt := req
+		if failures > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			attempt = req.Clone(ctx)
+			attempt.Body = body
+		}
+		s, err := c.Do(attempt)
+		if err == nil || o.maxRetries == 0 || ctx.Err() != nil || !sse.DefaultShouldRetry(err) {
+			return s, err
+		}
+		if failures == o.maxRetries {
+			return nil, &sse.GaveUpError{Attempts: failures + 1, Err: err}
+		}
+		delay := o.retryDelay
+		if delay == 0 {
+			delay = sse.DefaultReconnectionTime
+		}
+		var re *sse.ResponseError
+		if errors.As(err, &re) {
+			delay = max(delay, re.RetryAfter)
+		}
+		delay = min(delay, sse.DefaultMaxReconnectionTime)
+		log.warn("failed: %s; retrying in %s (--max-retries %d; an open stream is not reconnected)", describe(err, o), delay.Round(time.Millisecond), o.maxRetries)
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, err
+		}
+	}
+}
+
 // describe says in few words why an attempt or a stream failed.
 func describe(err error, o *options) string {
+	var gaveUp *sse.GaveUpError
 	var re *sse.ResponseError
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
-	case errors.Is(err, sse.ErrGaveUp):
-		last := err
-		if u, ok := err.(interface{ Unwrap() []error }); ok {
-			if errs := u.Unwrap(); len(errs) > 1 {
-				last = errs[len(errs)-1]
-			}
-		}
-		return fmt.Sprintf("gave up after %s in a row (--max-retries %d): %s", plural(int64(o.maxRetries)+1, "failed attempt"), o.maxRetries, describe(last, o))
+	case errors.As(err, &gaveUp):
+		return fmt.Sprintf("gave up after %s in a row (--max-retries %d): %s", plural(int64(gaveUp.Attempts), "failed attempt"), o.maxRetries, describe(gaveUp.Err, o))
 	case errors.As(err, &re):
 		return describeResponse(re)
 	case errors.Is(err, sse.ErrIdleTimeout):
@@ -329,7 +427,7 @@ func describe(err error, o *options) string {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return fmt.Sprintf("TLS certificate not trusted: %v (-k skips verification, insecurely)", errors.Unwrap(err))
 	case errors.Is(err, sse.ErrEventTooLarge):
-		return strings.TrimPrefix(err.Error(), "sse: ")
+		return tooLarge(err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -339,10 +437,25 @@ func describe(err error, o *options) string {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timed out: " + err.Error()
 	}
-	if errors.Is(err, sse.ErrServerClosed) {
+	if errors.Is(err, sse.ErrResponseEnded) {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream.
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
+}
+
+// tooLarge says that an event was over the limit, and how to raise it.
+func tooLarge(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, sse.ErrEventTooLarge.Error()); i >= 0 {
+		msg = msg[i:] // what the stream was doing is said elsewhere
+	}
+	return strings.TrimPrefix(msg, "sse: ") + " (--max-event-size raises the limit)"
 }
 
 // refusedAddr names the address that refused err's connection: the
@@ -377,7 +490,7 @@ func describeResponse(re *sse.ResponseError) string {
 		if ct == "" {
 			ct = "none"
 		}
-		fmt.Fprintf(&b, " but Content-Type is %s, not text/event-stream", ct)
+		fmt.Fprintf(&b, " but Content-Type is %s, not text/event-stream (--accept-any-type reads it anyway)", ct)
 	}
 	if re.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (Retry-After %s)", re.RetryAfter)

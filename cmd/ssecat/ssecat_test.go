@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/demo"
 	"github.com/ssekit/sse/internal/record"
@@ -213,8 +214,30 @@ func TestWrongContentType(t *testing.T) {
 	}))
 	defer srv.Close()
 	code, _, stderr := ssecat(t, srv.URL)
-	if code != exitFailed || !strings.Contains(stderr, "refused: 200 OK but Content-Type is text/html; charset=utf-8, not text/event-stream: <html>login</html>\n") {
+	if code != exitFailed || !strings.Contains(stderr, "refused: 200 OK but Content-Type is text/html; charset=utf-8, not text/event-stream (--accept-any-type reads it anyway): <html>login</html>\n") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// --accept-any-type reads a 200 of another type as a stream, and says so;
+// other statuses are refused as ever.
+func TestAcceptAnyType(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/gone" {
+			http.Error(w, "gone", http.StatusGone)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "data: a\n\n")
+	}))
+	defer srv.Close()
+	code, stdout, stderr := ssecat(t, "--accept-any-type", "--no-reconnect", "--data-only", srv.URL)
+	if code != exitOK || stdout != "a\n" || !strings.Contains(stderr, "open: 200 OK, but Content-Type is application/json, not text/event-stream: read as a stream anyway (--accept-any-type)\n") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = ssecat(t, "--accept-any-type", "--no-reconnect", srv.URL+"/gone")
+	if code != exitFailed || !strings.Contains(stderr, "refused: 410 Gone") {
+		t.Errorf("410: exit %d, stderr:\n%s", code, stderr)
 	}
 }
 
@@ -304,10 +327,10 @@ func TestDemo(t *testing.T) {
 * 0.000s connecting to URL
 * 0.000s open: 200 OK
 * 0.000s dropped after 10 events: the connection broke off mid-stream; reconnecting in Nms
-* 0.000s connecting to URL (attempt 2) with Last-Event-ID: 9
+* 0.000s connecting to URL (attempt 2, Last-Event-ID: 9)
 * 0.000s open: 200 OK
-* 0.000s closed: got the "done" event (--until)
-* 0.000s %d events, `, n+2)
+* 0.000s closed: got the "done" event (the end of the demo's reply)
+* 0.000s %d events shown, 2 filtered out (--filter), `, n)
 	got := normalize(stderr, url)
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", 1 reconnect, 0s\n") {
 		t.Errorf("stderr:\n%s\nwant it to start:\n%s", got, want)
@@ -459,7 +482,7 @@ func TestRequestBodyResent(t *testing.T) {
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "req.json")
 	os.WriteFile(file, []byte(`{"prompt":"hi"}`), 0o644)
-	code, _, stderr := ssecat(t, "-d", "@"+file, "-H", "Authorization: Bearer k", "--last-event-id", "0", srv.URL)
+	code, _, stderr := ssecat(t, "--reconnect", "-d", "@"+file, "-H", "Authorization: Bearer k", "--last-event-id", "0", srv.URL)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -469,7 +492,7 @@ func TestRequestBodyResent(t *testing.T) {
 		`POST application/json {"prompt":"hi"} auth=Bearer k id=2`,
 	}
 	diff(t, "requests", strings.Join(seen, "\n"), strings.Join(want, "\n"))
-	if !strings.Contains(normalize(stderr, srv.URL), "connecting: POST URL (attempt 2) with Last-Event-ID: 1") {
+	if !strings.Contains(normalize(stderr, srv.URL), "connecting to URL (POST, attempt 2, Last-Event-ID: 1)") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 }
@@ -509,13 +532,17 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--json", "--raw", "http://x"}, "ssecat: choose one output format: --json or --raw"},
 		{[]string{"-q", "-v", "http://x"}, "ssecat: -q and -v contradict each other"},
 		{[]string{"--raw", "--filter", "a", "http://x"}, "ssecat: --filter does not apply to --raw, which shows the bytes as received"},
-		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
-		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag -timeout: parse error`},
+		{[]string{"--bogus", "http://x"}, "ssecat: flag provided but not defined: --bogus"},
+		{[]string{"-bogus", "http://x"}, "ssecat: flag provided but not defined: -bogus"},
+		{[]string{"--bogus=1", "http://x"}, "ssecat: flag provided but not defined: --bogus"},
+		{[]string{"--timeout", "soon", "http://x"}, `ssecat: invalid value "soon" for flag --timeout: parse error`},
+		{[]string{"http://x", "--timeout"}, `ssecat: flag needs an argument: --timeout`},
+		{[]string{"-q", "--quiet=maybe", "http://x"}, `ssecat: invalid boolean value "maybe" for --quiet: parse error`},
 		{[]string{"http://a", "http://b"}, "ssecat: one URL only, got 2: http://a http://b"},
 		{[]string{"demo", "http://x"}, `ssecat: demo takes no URL (got "http://x")`},
 		{[]string{"--demo", "--max-retries", "9"}, "ssecat: there is no --demo flag: run 'ssecat demo [output flags]'"},
 		{[]string{"--json", "-demo"}, "ssecat: there is no -demo flag: run 'ssecat demo [output flags]'"},
-		{[]string{"demo", "--max-retries", "9"}, "ssecat: flag provided but not defined: -max-retries"},
+		{[]string{"demo", "--max-retries", "9"}, "ssecat: flag provided but not defined: --max-retries"},
 		{[]string{"--record", "/no/such/dir/x.sse", "http://x"}, "ssecat: --record: open /no/such/dir/x.sse: no such file or directory"},
 		{[]string{"replay"}, "ssecat: replay: missing FILE (a recording made with --record)"},
 	}
@@ -548,7 +575,7 @@ func TestReplayBadFile(t *testing.T) {
 		bad:                               `line 2: body: want a quoted string, got unquoted`,
 	} {
 		code, _, stderr := ssecat(t, "replay", file)
-		if code != exitUsage || !strings.Contains(stderr, want) {
+		if code != exitFailed || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, stderr %q, want %q", file, code, stderr, want)
 		}
 	}
@@ -642,7 +669,7 @@ func TestVerbose(t *testing.T) {
 		"> GET /path?q=1 HTTP/1.1\n",
 		"> Host: example.test\n",
 		"> Accept: text/event-stream\n",
-		"> Authorization: Bearer…\n",
+		"> Authorization: Bearer REDACTED\n",
 		"> User-Agent: ssecat\n",
 		"< HTTP/1.1 200 OK\n",
 		"< Content-Type: text/event-stream\n",
@@ -906,15 +933,23 @@ func TestReadFailures(t *testing.T) {
 		"read --raw":              "ssecat: read: --raw would print the input unchanged; use cat",
 		"read --record x.sse":     "ssecat: read: --record records a connection; there is none here",
 		"read a b":                "ssecat: read takes one FILE (or - for stdin), got 2",
-		"read /no/such/file":      "ssecat: read: cannot read /no/such/file: no such file or directory",
-		"read " + dir:             "ssecat: read: cannot read " + dir + ": is a directory",
 		"read -v":                 "ssecat: read: -v shows HTTP headers; there are none here",
 		"read --json --data-only": "ssecat: choose one output format: --json or --data-only",
-		"read --no-reconnect":     "ssecat: flag provided but not defined: -no-reconnect",
+		"read --no-reconnect":     "ssecat: flag provided but not defined: --no-reconnect",
 	} {
 		code, stdout, stderr := ssecat(t, strings.Fields(args)...)
 		if first, _, _ := strings.Cut(stderr, "\n"); code != exitUsage || stdout != "" || first != want {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, first, exitUsage, want)
+		}
+	}
+	// A file that cannot be read is a failure, not a usage mistake.
+	for args, want := range map[string]string{
+		"read /no/such/file": "ssecat: read: cannot read /no/such/file: no such file or directory\n",
+		"read " + dir:        "ssecat: read: cannot read " + dir + ": is a directory\n",
+	} {
+		code, stdout, stderr := ssecat(t, strings.Fields(args)...)
+		if code != exitFailed || stdout != "" || stderr != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, stderr, exitFailed, want)
 		}
 	}
 }
@@ -956,4 +991,554 @@ func TestReadInterrupt(t *testing.T) {
 	}
 	diff(t, "stdout", stdout.String(), "a\n")
 	diff(t, "stderr", stderr.String(), "* 0.000s closed: interrupted\n* 0.000s 1 event, 9 B, 0s\n")
+}
+
+// -v shows each request as it went out: a redirect's own request line
+// and Host, and the protocol of the connection, HTTP/2 included.
+func TestVerboseShowsRequestsAsSent(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/from", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/to?x=1", http.StatusFound)
+	})
+	mux.HandleFunc("/to", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: x\n\n")
+	})
+	h1 := httptest.NewServer(mux)
+	defer h1.Close()
+	h2 := httptest.NewUnstartedServer(mux)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
+	for _, tt := range []struct {
+		name  string
+		srv   *httptest.Server
+		proto string
+	}{
+		{"HTTP/1.1", h1, "HTTP/1.1"},
+		{"HTTP/2", h2, "HTTP/2.0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			host := strings.TrimPrefix(strings.TrimPrefix(tt.srv.URL, "http://"), "https://")
+			code, _, stderr := ssecat(t, "-v", "-k", "--no-reconnect", tt.srv.URL+"/from")
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			var got []string
+			for _, line := range strings.Split(stderr, "\n") {
+				if _, rest, ok := strings.Cut(line, "s > "); ok && (strings.HasPrefix(rest, "GET") || strings.HasPrefix(rest, "Host:")) {
+					got = append(got, "> "+rest)
+				}
+				if _, rest, ok := strings.Cut(line, "s < "); ok && strings.HasPrefix(rest, "HTTP") {
+					got = append(got, "< "+rest)
+				}
+			}
+			want := []string{
+				"> GET /from " + tt.proto, "> Host: " + host, "< " + tt.proto + " 302 Found",
+				"> GET /to?x=1 " + tt.proto, "> Host: " + host, "< " + tt.proto + " 200 OK",
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("-v request and status lines (-want +got):\n%s\nstderr:\n%s", d, stderr)
+			}
+		})
+	}
+}
+
+// A request with a body is sent once unless --reconnect asks, and every
+// time it is sent again is said on stderr, even with -q.
+func TestBodySentOnce(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		n := len(got)
+		mu.Unlock()
+		if n > 2 {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "retry: 1\nid: %d\ndata: x\n\n", n)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // a drop, which a GET would reconnect after
+	})
+	mux.Handle("/moved", http.RedirectHandler("/chat", http.StatusTemporaryRedirect))
+	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		mu.Unlock()
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	const again = "sending the request body (2 B) again"
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		requests []string
+		notices  int // lines saying the body is sent again
+		stderr   string
+	}{
+		{"once by default", []string{"-d", "hi", "/chat"}, exitFailed,
+			[]string{"POST /chat hi"}, 0, "(a request with a body is sent once; --reconnect sends it again)"},
+		{"--reconnect", []string{"--reconnect", "--retry-delay", "1ms", "-d", "hi", "/chat"}, exitOK,
+			[]string{"POST /chat hi", "POST /chat hi", "POST /chat hi"}, 2, again + ", as --reconnect asks"},
+		{"--reconnect -q", []string{"-q", "--reconnect", "--retry-delay", "1ms", "-d", "hi", "/chat"}, exitOK,
+			[]string{"POST /chat hi", "POST /chat hi", "POST /chat hi"}, 2, again + ", as --reconnect asks"},
+		{"a 307 redirect", []string{"-q", "-d", "hi", "/moved"}, exitFailed,
+			[]string{"POST /chat hi"}, 1, again + ", to POST " + srv.URL + "/chat (a 307 redirect keeps it)"},
+		{"--max-retries", []string{"-q", "--max-retries", "1", "--retry-delay", "1ms", "-d", "hi", "/busy"}, exitFailed,
+			[]string{"POST /busy hi", "POST /busy hi"}, 1, again + ", as --max-retries asks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			args := append(tt.args[:len(tt.args)-1:len(tt.args)-1], srv.URL+tt.args[len(tt.args)-1])
+			code, _, stderr := ssecat(t, args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if d := cmp.Diff(tt.requests, got); d != "" {
+				t.Errorf("requests (-want +got):\n%s", d)
+			}
+			if n := strings.Count(stderr, again); n != tt.notices || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr says %d times that the body is sent again, want %d, and should hold %q:\n%s", n, tt.notices, tt.stderr, stderr)
+			}
+		})
+	}
+}
+
+// --no-reconnect --max-retries N retries a failed attempt, and never
+// says it reconnects: an open stream is not reconnected.
+func TestOneShotRetries(t *testing.T) {
+	url := closedURL(t)
+	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/events")
+	code, _, stderr := ssecat(t, "--no-reconnect", "--max-retries", "1", "--retry-delay", "1ms", url)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	want := fmt.Sprintf(`* 0.000s connecting to URL
+* 0.000s failed: connection refused (is a server running at %s?); retrying in Nms (--max-retries 1; an open stream is not reconnected)
+* 0.000s connecting to URL (attempt 2)
+* 0.000s failed: gave up after 2 failed attempts in a row (--max-retries 1): connection refused (is a server running at %[1]s?)
+* 0.000s 0 events, 0 B, 1 reconnect, 0s
+`, host)
+	diff(t, "stderr", normalize(stderr, url), want)
+}
+
+// cutServer answers by Last-Event-ID: the first connection ends inside an
+// event, the second starts with a BOM and an event without an ID, the
+// third is 204.
+func cutServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch r.Header.Get("Last-Event-ID") {
+		case "":
+			io.WriteString(w, "retry: 1\nid: 3\ndata: a\n\nevent: t\ndata: half an ev")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		case "3":
+			io.WriteString(w, "\xef\xbb\xbfdata: b\n\nid: 4\ndata: c\n\n")
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// --raw marks where each connection starts, so that "ssecat read" of raw
+// output shows exactly the live events, and warns where the live client
+// warned.
+func TestRawReadBack(t *testing.T) {
+	srv := cutServer(t)
+	code, live, liveErr := ssecat(t, "--json", srv.URL)
+	if code != exitOK {
+		t.Fatalf("--json: exit %d, stderr:\n%s", code, liveErr)
+	}
+	code, raw, rawErr := ssecat(t, "--raw", srv.URL)
+	if code != exitOK {
+		t.Fatalf("--raw: exit %d, stderr:\n%s", code, rawErr)
+	}
+	wantRaw := "retry: 1\nid: 3\ndata: a\n\nevent: t\ndata: half an ev\n" +
+		":--- ssecat: connection 2, Last-Event-ID: 3\n" +
+		"\xef\xbb\xbfdata: b\n\nid: 4\ndata: c\n\n"
+	diff(t, "--raw", raw, wantRaw)
+
+	a, readOut, readErr := newTestApp(raw)
+	if code := a.main(context.Background(), []string{"read", "--json"}); code != exitOK {
+		t.Fatalf("read: exit %d, stderr:\n%s", code, readErr)
+	}
+	strip := func(evs []jsonEvent) []jsonEvent {
+		for i := range evs {
+			evs[i].Time = ""
+		}
+		return evs
+	}
+	want := []jsonEvent{
+		{Type: "message", ID: "3", Data: "a", Conn: 1},
+		{Type: "message", ID: "3", Data: "b", Conn: 2},
+		{Type: "message", ID: "4", Data: "c", Conn: 2},
+	}
+	if d := cmp.Diff(want, strip(decodeJSON(t, live))); d != "" {
+		t.Errorf("live events (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(want, strip(decodeJSON(t, readOut.String()))); d != "" {
+		t.Errorf("events read back from --raw (-want +got):\n%s", d)
+	}
+	const warning = `connection 1 ended inside an event (no blank line after it), which a client discards: t data "half an ev"`
+	for name, stderr := range map[string]string{"live": liveErr, "--raw": rawErr, "read": readErr.String()} {
+		if strings.Count(stderr, warning) != 1 {
+			t.Errorf("%s stderr should warn once %q:\n%s", name, warning, stderr)
+		}
+	}
+}
+
+// The segmenter finds a mark only at a line start, whatever the reads,
+// and passes a line that is not a mark on at once.
+func TestSegmenter(t *testing.T) {
+	in := "data: a\r\n:--- ssecat: no\n" + ":--- ssecat: connection 2\n" + "x:--- ssecat: connection 9\n" +
+		"\r:--- ssecat: connection 3, Last-Event-ID: a, b\r\n" + "end"
+	for _, r := range []io.Reader{strings.NewReader(in), iotest.OneByteReader(strings.NewReader(in))} {
+		seg := newSegmenter(r)
+		var got []string
+		for {
+			b, err := io.ReadAll(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, n, id := seg.Mark()
+			got = append(got, fmt.Sprintf("%q %v %d %q", b, ok, n, id))
+			if !ok {
+				break
+			}
+			seg.Next()
+		}
+		want := []string{
+			`"data: a\r\n:--- ssecat: no\n" true 2 ""`,
+			`"x:--- ssecat: connection 9\n\r" true 3 "a, b"`,
+			`"end" false 0 ""`,
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("segments (-want +got):\n%s", d)
+		}
+	}
+	// A line that is not a mark is passed on before more input arrives.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go io.WriteString(pw, ":-x\n")
+	seg := newSegmenter(pr)
+	p := make([]byte, 10)
+	if n, err := seg.Read(p); err != nil || string(p[:n]) != ":-x\n" {
+		t.Errorf("Read = %q, %v", p[:n], err)
+	}
+}
+
+// pendingEvent names the event a response's end cuts off, as a client's
+// decoder would have read it, however the bytes are split.
+func TestPendingEvent(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want "" for no event cut off
+	}{
+		{"data: a\n\n", ""},
+		{"data: a\n\ndata: b", "message b"},
+		{"data: a\r\n\r\nevent: t\r\ndata: b\r\n", "t b"},
+		{"data: a\r\n\r\n", ""},
+		{"data: a\r\r", ""},
+		{"data: a\n\nid: 1\n", ""},
+		{": comment\n", ""},
+		{"\xef\xbb\xbfdata: x", "message x"},
+		{"data: a\n\n\ndata: b\ndata: c", "message b\nc"},
+	} {
+		for _, size := range []int{1, 2, len(tt.in)} {
+			p := &pendingEvent{limit: 1 << 10}
+			for in := tt.in; in != ""; {
+				n := min(size, len(in))
+				p.write([]byte(in[:n]))
+				in = in[n:]
+			}
+			got := ""
+			if ev, ok := p.cut(); ok {
+				got = ev.Type + " " + ev.Data
+			}
+			if got != tt.want {
+				t.Errorf("%q in writes of %d: cut %q, want %q", tt.in, size, got, tt.want)
+			}
+		}
+	}
+}
+
+// A response the server ends cleanly is not called a drop; a drop is.
+func TestCleanEndIsNoDrop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch r.Header.Get("Last-Event-ID") {
+		case "":
+			io.WriteString(w, "retry: 1\nid: 1\ndata: a\n\n") // and a clean end
+		case "1":
+			io.WriteString(w, "id: 2\ndata: b\n\n")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	code, _, stderr := ssecat(t, "-d", "x", "--reconnect", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := `* 0.000s connecting to URL (POST)
+* 0.000s open: 200 OK
+* 0.000s the server ended the response after 1 event; reconnecting in Nms
+* 0.000s connecting to URL (POST, attempt 2, Last-Event-ID: 1)
+* 0.000s sending the request body (1 B) again, as --reconnect asks
+* 0.000s open: 200 OK
+* 0.000s dropped after 1 event: the connection broke off mid-stream; reconnecting in Nms
+* 0.000s connecting to URL (POST, attempt 3, Last-Event-ID: 2)
+* 0.000s sending the request body (1 B) again, as --reconnect asks
+* 0.000s closed: the server answered 204 No Content: the stream is over
+`
+	got := normalize(stderr, srv.URL)
+	got = got[:strings.LastIndex(strings.TrimSuffix(got, "\n"), "\n")+1] // the summary
+	diff(t, "stderr", got, want)
+}
+
+// Neither a recording nor -v keeps a credential: not in URLs (query,
+// fragment, user information), not in a redirect's body, not in headers
+// sent or received.
+func TestNoCredentials(t *testing.T) {
+	secrets := []string{"zzT1", "zzT2", "zzT3", "zzT4", "zzT5", "zzC1", "zzA1", "zzS1", "zzJ1", "zzP1", "hunter2"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+		to := "/next?code=zzC1&jwt=zzJ1&pass=zzP1#access_token=zzA1"
+		w.Header().Set("Location", to)
+		w.Header().Set("Set-Cookie", "session=zzS1; Path=/; HttpOnly")
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusFound)
+		fmt.Fprintf(w, "<a href=%q>Found</a>. token=zzT1\n", to)
+	})
+	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("X-Auth-Token", "zzT2")
+		io.WriteString(w, "data: x\n\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "rec.sse")
+	url := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1) + "/start?token=zzT1"
+	code, _, stderr := ssecat(t, "-v", "--no-reconnect", "--record", file,
+		"-H", "X-Auth-Token: zzT3", "-H", "Referer: http://r.test/?token=zzT4", "-H", "Cookie: sid=zzT5", url)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	rec, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(string(rec), secret) {
+			t.Errorf("the recording keeps %q:\n%s", secret, rec)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Errorf("-v shows %q:\n%s", secret, stderr)
+		}
+	}
+	for _, want := range []string{
+		"> X-Auth-Token: REDACTED\n", "> Referer: http://r.test/?token=REDACTED\n", "> Cookie: sid=REDACTED\n",
+		"< Set-Cookie: session=REDACTED; Path=/; HttpOnly\n", "< X-Auth-Token: REDACTED\n",
+		"< Location: /next?code=REDACTED&jwt=REDACTED&pass=REDACTED#access_token=REDACTED\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-v lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// The demo's lines are timed by one clock, so their times never go back.
+func TestDemoOneClock(t *testing.T) {
+	a, _, stderr := newTestApp("")
+	var mu sync.Mutex
+	tick := fixedNow
+	a.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Millisecond)
+		return tick
+	}
+	o, err := parseArgs([]string{"-q", "--data-only"}, a.stdin, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.quiet = false
+	// Starting the server takes a while, as it does for real.
+	a.ready = func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Second)
+	}
+	if code := a.runDemoWith(context.Background(), o, fastDemo()); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	last := -1.0
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var secs float64
+		if _, err := fmt.Sscanf(line, "* %fs", &secs); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if secs < last {
+			t.Errorf("time goes back to %.3fs at %q:\n%s", secs, line, stderr)
+		}
+		last = secs
+	}
+}
+
+// The summary counts the events shown, and says how many --filter hid;
+// --until-data stops at an event's data, as LLM streams end. Live and
+// read say the same.
+func TestFilterCountAndUntilData(t *testing.T) {
+	const stream = "event: a\ndata: 1\n\nevent: b\ndata: 2\n\nevent: a\ndata: [DONE]\n\nevent: a\ndata: after\n\n"
+	srv := streamServer(t, stream)
+	tests := []struct {
+		args          []string
+		stdout, close string
+		summary       string
+	}{
+		{[]string{"--filter", "b"}, "2\n", "closed: the server ended the stream", "1 event shown, 3 filtered out (--filter)"},
+		{[]string{"--filter", "zzz"}, "", "closed: the server ended the stream", "0 events shown, 4 filtered out (--filter)"},
+		{[]string{"--until-data", "[DONE]"}, "1\n2\n[DONE]\n", `closed: got the data "[DONE]" (--until-data)`, "3 events"},
+		{[]string{"--until-data", "[DONE]", "--filter", "a"}, "1\n[DONE]\n", `closed: got the data "[DONE]" (--until-data)`, "2 events shown, 1 filtered out (--filter)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"--data-only", "--no-reconnect"}, tt.args...)
+			code, stdout, stderr := ssecat(t, append(args, srv.URL)...)
+			a, readOut, readErr := newTestApp(stream)
+			readCode := a.main(context.Background(), append([]string{"read", "--data-only"}, tt.args...))
+			for _, r := range []struct {
+				name           string
+				code           int
+				stdout, stderr string
+			}{{"live", code, stdout, stderr}, {"read", readCode, readOut.String(), readErr.String()}} {
+				if r.code != exitOK {
+					t.Errorf("%s: exit %d", r.name, r.code)
+				}
+				diff(t, r.name+" stdout", r.stdout, tt.stdout)
+				if r.name == "live" && !strings.Contains(r.stderr, "* 0.000s "+tt.close+"\n") {
+					t.Errorf("%s stderr lacks %q:\n%s", r.name, tt.close, r.stderr)
+				}
+				if !strings.Contains(r.stderr, "* 0.000s "+tt.summary+", ") {
+					t.Errorf("%s stderr lacks %q:\n%s", r.name, tt.summary, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// --max-event-size sets the limit, and an event over it says how to
+// raise it, live and in read.
+func TestMaxEventSize(t *testing.T) {
+	stream := "data: " + strings.Repeat("x", 2000) + "\n\ndata: " + strings.Repeat("y", 5000) + "\n\n"
+	srv := streamServer(t, stream)
+	const tooLarge = "sse: event too large: line exceeds 4096 bytes (--max-event-size raises the limit)"
+	for _, args := range [][]string{{"--no-reconnect", "--max-event-size", "4K", srv.URL}, {"read", "--max-event-size", "4KiB"}} {
+		a, stdout, stderr := newTestApp(stream)
+		if code := a.main(context.Background(), append(args, "--data-only")); code != exitFailed {
+			t.Errorf("%v: exit %d, want %d", args, code, exitFailed)
+		}
+		if !strings.Contains(stderr.String(), strings.TrimPrefix(tooLarge, "sse: ")) || stdout.String() != strings.Repeat("x", 2000)+"\n" {
+			t.Errorf("%v: stdout %d bytes, stderr:\n%s", args, stdout.Len(), stderr)
+		}
+	}
+	for in, want := range map[string]int{"100": 100, "4k": 4096, "4KB": 4096, "64MiB": 64 << 20, "1G": 1 << 30} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "4X", "MiB", "1.5M"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) succeeds", in)
+		}
+	}
+}
+
+// The body flags as curl spells them: --data-binary is -d (a FILE sent as
+// it is), --data-raw takes "@" literally, several are joined with "&".
+func TestDataFlags(t *testing.T) {
+	var mu sync.Mutex
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = r.Method + " " + string(b)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "body")
+	os.WriteFile(file, []byte("line 1\nline 2\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data-binary", "@" + file}, "POST line 1\nline 2\n"},
+		{[]string{"-d", "@" + file}, "POST line 1\nline 2\n"},
+		{[]string{"--data-raw", "@" + file}, "POST @" + file},
+		{[]string{"-d", "a=1", "--data-raw", "b=@2", "--data", "c=3"}, "POST a=1&b=@2&c=3"},
+	} {
+		args := append(append([]string{"-q"}, tt.args...), srv.URL)
+		if code, _, stderr := ssecat(t, args...); code != exitOK {
+			t.Errorf("%v: exit %d, stderr:\n%s", tt.args, code, stderr)
+		}
+		mu.Lock()
+		if got != tt.want {
+			t.Errorf("%v: server got %q, want %q", tt.args, got, tt.want)
+		}
+		mu.Unlock()
+	}
+}
+
+// "ssecat read" of a --record file reads the events the client read, and
+// names replay.
+func TestReadRecording(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cut.sse")
+	srv := cutServer(t)
+	code, live, stderr := ssecat(t, "--json", "--record", file, srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	code, read, stderr := ssecat(t, "read", "--json", file)
+	if code != exitOK {
+		t.Fatalf("read: exit %d, stderr:\n%s", code, stderr)
+	}
+	if d := cmp.Diff(decodeJSON(t, live), decodeJSON(t, read)); d != "" {
+		t.Errorf("events read from the recording (-live +read):\n%s", d)
+	}
+	for _, want := range []string{
+		"is an ssecat recording: reading the events of its 2 stream responses (ssecat replay " + file + " serves it)",
+		`connection 1 ended inside an event (no blank line after it), which a client discards: t data "half an ev"`,
+		"3 events, ",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// A URL without a scheme gets the "did you mean" hint once: ssecat's, not
+// the library's as well.
+func TestSchemeHintOnce(t *testing.T) {
+	code, _, stderr := ssecat(t, "localhost:8080/events")
+	if code != exitUsage || strings.Count(stderr, "did you mean") != 1 {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
 }

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
-	"strings"
+	"sync"
 	"sync/atomic"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/record"
 )
 
@@ -24,38 +28,89 @@ type tap struct {
 	n     atomic.Int64   // requests sent
 	// verbose, if set, is told of each request and response (-v).
 	verbose func(format string, args ...any)
+	// connecting, if set, is told of each attempt's request as it is
+	// sent (not of the requests that follow redirects).
+	connecting func(attempt int, req *http.Request)
+	// redirected, if set, is told of each request that follows a redirect.
+	redirected func(req *http.Request)
+	// cut, if set, is told of the event that the end of an accepted
+	// response cut off, which the client discards; eventLimit bounds what
+	// is kept to tell it.
+	cut        func(conn int, ev sse.Event)
+	eventLimit int
+
+	// Of --raw, on the goroutine reading the stream: how many accepted
+	// responses were written, and the last byte written.
+	rawConns int
+	rawLast  byte
+	attempts atomic.Int64
 }
 
-// secretHeaders are shown masked by -v.
-var secretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "Api-Key"}
-
+// showHeaders shows h for -v, its credentials masked (see
+// record.MaskHeader): a terminal's scrollback and a pasted bug report are
+// no place for them.
 func (t *tap) showHeaders(prefix string, h http.Header) {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			if strings.EqualFold(name, "Location") {
-				v = record.RedactURL(v)
-			}
-			for _, secret := range secretHeaders {
-				if strings.EqualFold(name, secret) && len(v) > 0 {
-					v = v[:min(len(v), 6)] + "…"
-				}
-			}
-			t.verbose("%s %s: %s", prefix, name, v)
+			t.verbose("%s %s: %s", prefix, name, record.MaskHeader(name, v))
 		}
 	}
 }
 
+// showRequest shows req's request line and headers for -v, as sent in
+// proto.
+func (t *tap) showRequest(req *http.Request, proto string) {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	t.verbose("> %s %s %s", req.Method, record.RedactURL(req.URL.RequestURI()), proto)
+	t.verbose("> Host: %s", host)
+	t.showHeaders(">", req.Header)
+}
+
+// connProto returns the protocol a connection speaks: HTTP/2 when TLS
+// negotiated it, else HTTP/1.1.
+func connProto(c net.Conn) string {
+	if tc, ok := c.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		return "HTTP/2.0"
+	}
+	return "HTTP/1.1"
+}
+
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	n := int(t.n.Add(1))
+	attempt := int(t.attempts.Load())
+	if req.Response == nil { // http.Client sets it on a redirect's request
+		attempt = int(t.attempts.Add(1))
+		if t.connecting != nil {
+			t.connecting(attempt, req)
+		}
+	} else if t.redirected != nil {
+		t.redirected(req)
+	}
 	if t.rec != nil {
 		t.rec.Request(n, req)
 	}
+	var showRequest func(proto string)
 	if t.verbose != nil {
-		t.verbose("> %s %s %s", req.Method, record.RedactURL(req.URL.RequestURI()), req.Proto)
-		t.verbose("> Host: %s", req.Host)
-		t.showHeaders(">", req.Header)
+		// The request is shown once the connection is known, with the
+		// protocol it goes out in: req.Proto is always HTTP/1.1, and a
+		// redirect's request has no Host of its own. A transport that
+		// reports no connection has it shown with its response.
+		var once sync.Once
+		showRequest = func(proto string) {
+			once.Do(func() { t.showRequest(req, proto) })
+		}
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			showRequest(connProto(info.Conn))
+		}}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	}
 	resp, err := t.base.RoundTrip(req)
+	if showRequest != nil && err == nil {
+		showRequest(resp.Proto)
+	}
 	if err != nil {
 		if t.rec != nil {
 			t.rec.Error(n, err)
@@ -69,24 +124,47 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.rec != nil {
 		t.rec.Response(n, resp)
 	}
-	resp.Body = &tapBody{rc: resp.Body, t: t, n: n}
+	resp.Body = &tapBody{rc: resp.Body, t: t, n: n, attempt: attempt}
 	return resp, nil
 }
 
-// accept marks resp, which the client accepted as a stream, for --raw and
-// the byte count.
-func accept(resp *http.Response) {
-	if b, ok := resp.Body.(*tapBody); ok {
-		b.accepted.Store(true)
+// accept marks resp, which the client accepted as a stream, for --raw, the
+// byte count and the cut-off event; with --raw, the start of every
+// response but the first is marked (see markPrefix). It is called on the
+// goroutine that reads the stream, before the body is read.
+func (t *tap) accept(resp *http.Response) {
+	if resp == nil {
+		return
 	}
+	b, ok := resp.Body.(*tapBody)
+	if !ok {
+		return
+	}
+	b.pending = &pendingEvent{limit: t.eventLimit}
+	if t.raw != nil {
+		t.rawConns++
+		if t.rawConns > 1 {
+			mark := connMark(b.attempt, resp.Request.Header.Get("Last-Event-ID"))
+			if t.rawLast != '\n' && t.rawLast != '\r' {
+				// The last response broke off inside a line: end it,
+				// so that the mark starts a line of its own.
+				mark = "\n" + mark
+			}
+			io.WriteString(t.raw, mark)
+			t.rawLast = '\n'
+		}
+	}
+	b.accepted.Store(true)
 }
 
 type tapBody struct {
 	rc       io.ReadCloser
 	t        *tap
-	n        int
+	n        int // the request's number
+	attempt  int // the attempt it belongs to
 	accepted atomic.Bool
 	ended    atomic.Bool
+	pending  *pendingEvent // set when accepted
 }
 
 func (b *tapBody) Read(p []byte) (int, error) {
@@ -97,10 +175,12 @@ func (b *tapBody) Read(p []byte) (int, error) {
 		}
 		if b.accepted.Load() {
 			b.t.bytes.Add(int64(n))
+			b.pending.write(p[:n])
 			if b.t.raw != nil {
 				if _, werr := b.t.raw.Write(p[:n]); werr != nil && err == nil {
 					err = werr
 				}
+				b.t.rawLast = p[n-1]
 			}
 		}
 	}
@@ -111,12 +191,23 @@ func (b *tapBody) Read(p []byte) (int, error) {
 }
 
 func (b *tapBody) end(err error) {
-	if !b.ended.CompareAndSwap(false, true) || b.t.rec == nil {
+	if !b.ended.CompareAndSwap(false, true) {
+		return
+	}
+	byClient := err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if b.accepted.Load() && !byClient && b.t.cut != nil {
+		// The server ended it, or it broke off: an event it cut off is
+		// lost, which the client's decoder does not say.
+		if ev, ok := b.pending.cut(); ok {
+			b.t.cut(b.attempt, ev)
+		}
+	}
+	if b.t.rec == nil {
 		return
 	}
 	reason := record.EndEOF
 	switch {
-	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case byClient:
 		reason = record.EndClosedByClient
 	case err != io.EOF:
 		reason = err.Error()

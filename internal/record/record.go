@@ -23,10 +23,12 @@
 //	end CONN "reason"           its body ended: "EOF", or why it broke off
 //	error CONN "message"        the request failed without a response
 //
-// No other request header is kept, and URLs are written without their user
-// information and with the values of query parameters that look secret
-// replaced by REDACTED (see RedactURL), so credentials stay out of
-// recordings.
+// No other request header is kept, URLs are written without their user
+// information and with the values of query and fragment parameters that
+// look secret replaced by REDACTED (see RedactURL), a failed request's
+// message has its URL redacted likewise, and the body of a redirect is not
+// kept (it often repeats the Location, token and all), so credentials stay
+// out of recordings.
 // Replayed, a failed request is answered 502 Bad Gateway.
 //
 // For example:
@@ -45,9 +47,11 @@ package record
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,6 +102,9 @@ type Writer struct {
 	// url is the URL recorded, as given, and redacted its redacted form:
 	// error messages may quote it.
 	url, redacted string
+	// redirects are the conns whose response is a redirect: their bodies
+	// are not kept.
+	redirects map[int]bool
 }
 
 // NewWriter writes the header, with url (redacted) and the start time, to
@@ -142,6 +149,14 @@ func (w *Writer) Request(conn int, req *http.Request) {
 // Response records a response's status and the headers in Headers, a
 // Location redacted as a request's URL is.
 func (w *Writer) Response(conn int, resp *http.Response) {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
+		w.mu.Lock()
+		if w.redirects == nil {
+			w.redirects = map[int]bool{}
+		}
+		w.redirects[conn] = true
+		w.mu.Unlock()
+	}
 	w.write(conn, KindResponse, strconv.Itoa(resp.StatusCode))
 	for _, name := range Headers {
 		for _, v := range resp.Header.Values(name) {
@@ -153,9 +168,13 @@ func (w *Writer) Response(conn int, resp *http.Response) {
 	}
 }
 
-// Body records bytes of conn's body.
+// Body records bytes of conn's body, unless conn is a redirect, whose
+// body is for browsers that do not follow it, and names its target.
 func (w *Writer) Body(conn int, p []byte) {
-	if len(p) > 0 {
+	w.mu.Lock()
+	redirect := w.redirects[conn]
+	w.mu.Unlock()
+	if len(p) > 0 && !redirect {
 		w.write(conn, KindBody, strconv.Quote(string(p)))
 	}
 }
@@ -170,6 +189,16 @@ func (w *Writer) Error(conn int, err error) {
 	msg := err.Error()
 	if w.url != "" && w.url != w.redacted {
 		msg = strings.ReplaceAll(msg, w.url, w.redacted)
+	}
+	// A request that followed a redirect failed with the URL it was sent
+	// to, which may carry a token of its own.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if red := RedactURL(ue.URL); red != ue.URL {
+			msg = strings.ReplaceAll(msg, ue.URL, red)
+			q, redq := strconv.Quote(ue.URL), strconv.Quote(red)
+			msg = strings.ReplaceAll(msg, q[1:len(q)-1], redq[1:len(redq)-1])
+		}
 	}
 	w.write(conn, KindError, strconv.Quote(msg))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -168,9 +169,49 @@ func TestRedactURL(t *testing.T) {
 		{"http://h/p?q=hello%20world&flag", "http://h/p?q=hello%20world&flag"},
 		{"/events?token=abc&x=1", "/events?token=REDACTED&x=1"},
 		{"http://h/p", "http://h/p"},
+		// The names of issue 12, whole or within a name.
+		{"https://h/cb?code=c1&jwt=j1&pass=p1&passphrase=p2&id_token=t1&client_secret=s1&sid=s2&state=ok",
+			"https://h/cb?code=REDACTED&jwt=REDACTED&pass=REDACTED&passphrase=REDACTED&id_token=REDACTED&client_secret=REDACTED&sid=REDACTED&state=ok"},
+		{"https://h/p?postcode=12345&encode=utf8", "https://h/p?postcode=12345&encode=utf8"},
+		// A fragment's parameters, as an OAuth implicit grant sends them.
+		{"https://h/cb#access_token=t1&token_type=bearer&expires_in=3600", "https://h/cb#access_token=REDACTED&token_type=REDACTED&expires_in=3600"},
+		{"https://h/doc#section-2", "https://h/doc#section-2"},
+		{"/cb?x=1#code=c1", "/cb?x=1#code=REDACTED"},
+		{"http://h/p#", "http://h/p#"},
+		// Not a URL: no query, fragment or user information is kept.
+		{"http://u:pw@h/%zz?token=t#code=c", "http://h/%zz"},
 	} {
 		if got := RedactURL(c.in); got != c.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMaskHeader(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"Authorization", "Bearer sk-123", "Bearer REDACTED"},
+		{"authorization", "Basic dXNlcjpwdw==", "Basic REDACTED"},
+		{"Authorization", "sk-live-123", "REDACTED"},
+		{"Proxy-Authorization", "Digest a=b", "Digest REDACTED"},
+		{"X-Auth-Token", "t0k3n", "REDACTED"},
+		{"X-Api-Key", "k", "REDACTED"},
+		{"Api-Key", "k", "REDACTED"},
+		{"X-Csrf-Token", "c", "REDACTED"},
+		{"Mcp-Session-Id", "s-1", "REDACTED"},
+		{"X-Amz-Security-Token", "t", "REDACTED"},
+		{"Cookie", "sid=s1; theme=dark", "sid=REDACTED; theme=REDACTED"},
+		{"Set-Cookie", "session=s1; Path=/; HttpOnly", "session=REDACTED; Path=/; HttpOnly"},
+		{"Set-Cookie", "a=b", "a=REDACTED"},
+		{"Referer", "https://h/p?token=t&x=1", "https://h/p?token=REDACTED&x=1"},
+		{"Location", "https://u:pw@h/cb#access_token=t", "https://h/cb#access_token=REDACTED"},
+		{"Content-Location", "/x?key=k", "/x?key=REDACTED"},
+		// What a user debugging a 401 needs, and what is no credential.
+		{"WWW-Authenticate", `Bearer error="invalid_token"`, `Bearer error="invalid_token"`},
+		{"Content-Type", "text/event-stream", "text/event-stream"},
+		{"Keep-Alive", "timeout=5", "timeout=5"},
+	} {
+		if got := MaskHeader(c.name, c.in); got != c.want {
+			t.Errorf("MaskHeader(%q, %q) = %q, want %q", c.name, c.in, got, c.want)
 		}
 	}
 }
@@ -185,9 +226,12 @@ func TestWriterRedacts(t *testing.T) {
 	}
 	w.Request(1, req)
 	w.Response(1, &http.Response{StatusCode: 307, Header: http.Header{"Location": {"http://example.test/y?token=t"}}})
+	w.Body(1, []byte(`<a href="http://example.test/y?token=t">Temporary Redirect</a>.`))
+	w.End(1, EndEOF)
 	w.Error(2, fmt.Errorf("Get %q: refused", raw))
+	w.Error(3, &url.Error{Op: "Get", URL: "http://other.test/z?jwt=j&code=c#access_token=a", Err: errors.New("refused")})
 	got := b.String()
-	for _, secret := range []string{"user", "secret", "sk-123", "token=t"} {
+	for _, secret := range []string{"user", "secret", "sk-123", "token=t", "jwt=j", "code=c", "access_token=a", "Temporary Redirect"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("recording keeps %q:\n%s", secret, got)
 		}
@@ -196,6 +240,8 @@ func TestWriterRedacts(t *testing.T) {
 		"# url: http://example.test/x?api_key=REDACTED&model=m\n",
 		`request 1 "GET http://example.test/x?api_key=REDACTED&model=m"`,
 		`header 1 "Location: http://example.test/y?token=REDACTED"`,
+		`end 1 "EOF"`,
+		`error 3 "Get \"http://other.test/z?jwt=REDACTED&code=REDACTED#access_token=REDACTED\": refused"`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("recording lacks %q:\n%s", want, got)

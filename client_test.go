@@ -2,12 +2,15 @@ package sse
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,10 +18,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/ssekit/sse/ssetest"
 )
 
-func TestStreamReadsEvents(t *testing.T) {
+// Do returns once the headers are in, and its stream ends cleanly, with a
+// nil Err, at the end of the response.
+func TestDoReadsEvents(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t, ssetest.Script{
 		ssetest.Send(ssetest.Event{Type: "greeting", Data: "hello\nworld", ID: "1"}),
@@ -27,16 +33,21 @@ func TestStreamReadsEvents(t *testing.T) {
 	})
 	c, _ := testClient(srv)
 	var comments []string
-	c.OnComment = func(b []byte) { comments = append(comments, string(b)) }
-	c.OneShot = true
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	if got := s.State(); got != Connecting {
-		t.Errorf("State before Next = %v, want connecting", got)
+	var from []*Stream
+	c.OnComment = func(s *Stream, b []byte) {
+		from = append(from, s)
+		comments = append(comments, string(b))
+	}
+	s := mustDo(t, c, "GET", srv.URL, "")
+	// Do has read the headers already: the stream is open before any
+	// event (with Connect it was still connecting).
+	if got := s.State(); got != StateOpen {
+		t.Errorf("State after Do = %v, want open", got)
 	}
 	if !s.Next() {
 		t.Fatalf("Next = false, Err = %v", s.Err())
 	}
-	if s.State() != Open {
+	if s.State() != StateOpen {
 		t.Errorf("State = %v, want open", s.State())
 	}
 	if got := string(s.Data()); got != "hello\nworld" {
@@ -56,19 +67,27 @@ func TestStreamReadsEvents(t *testing.T) {
 	if s.Err() != nil {
 		t.Errorf("one-shot Err = %v, want nil", s.Err())
 	}
-	if s.State() != Closed {
+	if s.State() != StateClosed {
 		t.Errorf("State = %v, want closed", s.State())
 	}
 	if diff := cmp.Diff([]string{" keep-alive"}, comments); diff != "" {
 		t.Errorf("comments (-want +got):\n%s", diff)
 	}
+	for _, got := range from {
+		if got != s {
+			t.Errorf("OnComment got stream %p, want %p", got, s)
+		}
+	}
 	if s.LastEventID() != "1" {
 		t.Errorf("LastEventID = %q", s.LastEventID())
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
 
 func TestReadyStateString(t *testing.T) {
-	for st, want := range map[ReadyState]string{Connecting: "connecting", Open: "open", Closed: "closed", 7: "ReadyState(7)"} {
+	for st, want := range map[ReadyState]string{StateConnecting: "connecting", StateOpen: "open", StateClosed: "closed", 7: "ReadyState(7)"} {
 		if st.String() != want {
 			t.Errorf("%d.String() = %q, want %q", st, st.String(), want)
 		}
@@ -86,7 +105,7 @@ func TestHeadersOnEachAttempt(t *testing.T) {
 	c, _ := testClient(srv)
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	req.Header.Set("X-Custom", "kept")
-	s, err := c.Connect(req)
+	s, err := c.NewStream(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,33 +132,52 @@ func TestHeadersOnEachAttempt(t *testing.T) {
 		}
 	}
 	if len(req.Header) != 1 {
-		t.Errorf("Connect changed the caller's request headers: %v", req.Header)
+		t.Errorf("NewStream changed the caller's request headers: %v", req.Header)
 	}
 }
 
+// The starting last event ID is the request's Last-Event-ID header (the
+// Client no longer has one of its own).
 func TestInitialLastEventID(t *testing.T) {
 	checkLeaks(t)
-	t.Run("Client", func(t *testing.T) {
-		srv := ssetest.New(t, ssetest.Script{ssetest.RequireLastEventID("41"), ssetest.Send(ssetest.Event{ID: "42", Data: "x"})})
-		c, _ := testClient(srv)
-		c.LastEventID = "41"
-		c.OneShot = true
-		s := mustConnect(t, c, "GET", srv.URL, "")
-		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
-			t.Fatalf("events %v, Err %v", evs, s.Err())
-		}
-	})
-	t.Run("RequestHeader", func(t *testing.T) {
+	t.Run("Do", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.RequireLastEventID("7"), ssetest.Data("x")})
 		c, _ := testClient(srv)
-		c.OneShot = true
 		req, _ := http.NewRequest("GET", srv.URL, nil)
 		req.Header.Set("Last-Event-ID", "7")
-		s, _ := c.Connect(req)
+		s, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer s.Close()
 		// Events without an id carry the seeded last event ID.
 		if evs := readAll(s); len(evs) != 1 || evs[0].ID != "7" || s.Err() != nil {
 			t.Fatalf("events %v, Err %v", evs, s.Err())
+		}
+	})
+	t.Run("NewStream", func(t *testing.T) {
+		srv := ssetest.New(t,
+			ssetest.Script{ssetest.RequireLastEventID("41"), ssetest.Data("no id")},
+			ssetest.Script{ssetest.RequireLastEventID("41"), ssetest.Send(ssetest.Event{ID: "42", Data: "x"})},
+			ssetest.Script{ssetest.RequireLastEventID("42"), ssetest.Respond(204, "")},
+		)
+		c, _ := testClient(srv)
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.Header.Set("Last-Event-ID", "41")
+		s, err := c.NewStream(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if got := s.LastEventID(); got != "41" {
+			t.Errorf("LastEventID before Next = %q, want 41", got)
+		}
+		var ids []string
+		for s.Next() {
+			ids = append(ids, s.Event().ID)
+		}
+		if diff := cmp.Diff([]string{"41", "42"}, ids); diff != "" || !errors.Is(s.Err(), ErrNoContent) {
+			t.Errorf("IDs (-want +got):\n%s\nErr %v", diff, s.Err())
 		}
 	})
 }
@@ -152,7 +190,7 @@ func TestBodyResentOnReconnect(t *testing.T) {
 		ssetest.Script{ssetest.Data("2")},
 	)
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "POST", srv.URL, `{"q":"hi"}`)
+	s := mustNewStream(t, c, "POST", srv.URL, `{"q":"hi"}`)
 	if evs := readAll(s); len(evs) != 2 {
 		t.Errorf("got %d events, want 2", len(evs))
 	}
@@ -168,29 +206,38 @@ func TestBodyResentOnReconnect(t *testing.T) {
 }
 
 func TestBodyNotReplayable(t *testing.T) {
-	req, _ := http.NewRequest("POST", "http://127.0.0.1:1/", io.NopCloser(strings.NewReader("x")))
-	if _, err := (&Client{}).Connect(req); !errors.Is(err, ErrBodyNotReplayable) {
-		t.Errorf("Connect = %v, want ErrBodyNotReplayable", err)
+	checkLeaks(t)
+	srv := ssetest.New(t, ssetest.Script{ssetest.Data("a")})
+	c, _ := testClient(srv)
+	req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("x")))
+	if _, err := c.NewStream(req); !errors.Is(err, ErrBodyNotReplayable) {
+		t.Errorf("NewStream = %v, want ErrBodyNotReplayable", err)
 	}
-	s, err := (&Client{OneShot: true}).Connect(req)
+	s, err := c.Do(req)
 	if err != nil {
-		t.Errorf("one-shot Connect = %v", err)
-	} else {
-		s.Close()
+		t.Fatalf("Do = %v", err)
 	}
-	if _, err := (&Client{}).Connect(nil); err == nil {
-		t.Error("Connect(nil) succeeded")
+	s.Close()
+	if _, err := c.NewStream(nil); err == nil {
+		t.Error("NewStream(nil) succeeded")
+	}
+	if _, err := c.Do(nil); err == nil {
+		t.Error("Do(nil) succeeded")
 	}
 }
 
-func TestOneShot(t *testing.T) {
+// Do sends its request once and never reconnects: a refused response is
+// its error, a drop ends the stream with an error. (With OneShot, a
+// refusal before the stream opened was retried up to MaxRetries; Do has
+// no retries at all.)
+func TestDo(t *testing.T) {
 	checkLeaks(t)
-	t.Run("BodyWithoutGetBody", func(t *testing.T) {
+	t.Run("DropIsAnError", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Drop()})
-		c, _ := testClient(srv)
-		c.OneShot = true
+		c, rec := testClient(srv)
+		c.MaxRetries = 3
 		req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("prompt")))
-		s, err := c.Connect(req)
+		s, err := c.Do(req) // a body without GetBody is fine: it is sent once
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,54 +251,53 @@ func TestOneShot(t *testing.T) {
 		if n := len(srv.Requests()); n != 1 || string(srv.Requests()[0].Body) != "prompt" {
 			t.Errorf("%d requests: %v", n, srv.Requests())
 		}
-	})
-	t.Run("RetriedBeforeOpen", func(t *testing.T) {
-		srv := ssetest.New(t,
-			ssetest.Script{ssetest.Header("Retry-After", "1"), ssetest.Respond(429, "slow down")},
-			ssetest.Script{ssetest.Data("answer")},
-		)
-		c, rec := testClient(srv)
-		c.OneShot = true
-		c.MaxRetries = 2
-		s := mustConnect(t, c, "POST", srv.URL, "prompt")
-		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
-			t.Errorf("events %v, Err %v", evs, s.Err())
-		}
-		if d := rec.Delays(); len(d) != 1 || d[0] != time.Second {
-			t.Errorf("delays %v, want [1s] from Retry-After", d)
+		if d := rec.Delays(); len(d) != 0 {
+			t.Errorf("delays %v, want none", d)
 		}
 	})
-	t.Run("NotRetriedByDefault", func(t *testing.T) {
-		srv := ssetest.New(t,
-			ssetest.Script{ssetest.Respond(429, `{"error":"quota"}`)},
-			ssetest.Script{ssetest.Data("answer")},
-		)
+	t.Run("RefusedNotRetried", func(t *testing.T) {
+		for _, status := range []int{401, 429, 503} {
+			srv := ssetest.New(t,
+				ssetest.Script{ssetest.Header("Retry-After", "1"), ssetest.Header("Content-Type", "application/json"), ssetest.Respond(status, `{"error":"no"}`)},
+				ssetest.Script{ssetest.Data("answer")},
+			)
+			c, rec := testClient(srv)
+			c.MaxRetries = 2 // retries are allowed, but Do makes none
+			s, err := c.Do(newRequest(t, "POST", srv.URL, "prompt"))
+			if s != nil {
+				s.Close()
+				t.Errorf("%d: Do returned a stream", status)
+			}
+			var re *ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("%d: Do = %v, want a *ResponseError", status, err)
+			}
+			want := &ResponseError{
+				StatusCode: status,
+				Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
+				Body:       []byte(`{"error":"no"}`),
+				RetryAfter: time.Second,
+			}
+			if diff := cmp.Diff(want, re, cmpopts.IgnoreFields(ResponseError{}, "Header")); diff != "" {
+				t.Errorf("%d: ResponseError (-want +got):\n%s", status, diff)
+			}
+			if got := re.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("%d: Header Content-Type = %q", status, got)
+			}
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("%d: %d requests, want exactly 1", status, n)
+			}
+			if d := rec.Delays(); len(d) != 0 {
+				t.Errorf("%d: delays %v, want none", status, d)
+			}
+		}
+	})
+	t.Run("NetworkErrorNotRetried", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Drop()}, ssetest.Script{ssetest.Data("x")})
 		c, _ := testClient(srv)
-		c.OneShot = true
-		s := mustConnect(t, c, "POST", srv.URL, "prompt")
-		if evs := readAll(s); len(evs) != 0 {
-			t.Errorf("events %v, want none", evs)
-		}
-		var re *ResponseError
-		if !errors.As(s.Err(), &re) || re.StatusCode != 429 || string(re.Body) != `{"error":"quota"}` {
-			t.Errorf("Err = %v, want the 429 with its body", s.Err())
-		}
-		if n := len(srv.Requests()); n != 1 {
-			t.Errorf("%d requests, want exactly 1", n)
-		}
-	})
-	t.Run("NotRetriedWithoutGetBody", func(t *testing.T) {
-		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "down")})
-		c, _ := testClient(srv)
-		c.OneShot = true
-		c.MaxRetries = 2 // retries are allowed, but the body cannot be re-sent
-		req, _ := http.NewRequest("POST", srv.URL, io.NopCloser(strings.NewReader("prompt")))
-		s, _ := c.Connect(req)
-		defer s.Close()
-		readAll(s)
-		var re *ResponseError
-		if !errors.As(s.Err(), &re) || re.StatusCode != 503 {
-			t.Errorf("Err = %v, want the 503", s.Err())
+		if s, err := c.Do(newRequest(t, "GET", srv.URL, "")); err == nil {
+			s.Close()
+			t.Fatal("Do succeeded after a dropped request")
 		}
 		if n := len(srv.Requests()); n != 1 {
 			t.Errorf("%d requests, want 1", n)
@@ -276,7 +322,7 @@ func TestClassification(t *testing.T) {
 		t.Run(fmt.Sprintf("retried/%d", i), func(t *testing.T) {
 			srv := ssetest.New(t, script, ssetest.Script{ssetest.Data("after")})
 			c, rec := testClient(srv)
-			s := mustConnect(t, c, "GET", srv.URL, "")
+			s := mustNewStream(t, c, "GET", srv.URL, "")
 			evs := readAll(s)
 			if len(evs) == 0 || evs[len(evs)-1].Data != "after" {
 				t.Errorf("events %v: no reconnect", evs)
@@ -311,8 +357,8 @@ func TestClassification(t *testing.T) {
 			c, rec := testClient(srv)
 			c.MaxEventSize = 100
 			var states []ReadyState
-			c.OnStateChange = func(st ReadyState) { states = append(states, st) }
-			s := mustConnect(t, c, "GET", srv.URL, "")
+			c.OnStateChange = func(_ *Stream, st ReadyState) { states = append(states, st) }
+			s := mustNewStream(t, c, "GET", srv.URL, "")
 			if evs := readAll(s); len(evs) != 0 {
 				t.Errorf("events %v", evs)
 			}
@@ -329,7 +375,7 @@ func TestClassification(t *testing.T) {
 			if len(rec.Delays()) != 0 {
 				t.Errorf("delays %v", rec.Delays())
 			}
-			if last := states[len(states)-1]; last != Closed || s.State() != Closed {
+			if last := states[len(states)-1]; last != StateClosed || s.State() != StateClosed {
 				t.Errorf("states %v", states)
 			}
 		})
@@ -343,7 +389,7 @@ func TestEventTooLargeNeverRetried(t *testing.T) {
 	c, _ := testClient(srv)
 	c.MaxEventSize = 100
 	c.ShouldRetry = func(error) bool { return true }
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 1 {
 		t.Errorf("events %v", evs)
 	}
@@ -363,7 +409,7 @@ func TestUnfinishedEventDiscarded(t *testing.T) {
 		ssetest.Script{ssetest.Raw("data: cut at EOF")},
 	)
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	var data []string
 	for s.Next() {
 		data = append(data, s.Event().Data)
@@ -383,12 +429,12 @@ func TestStateTransitions(t *testing.T) {
 	c, _ := testClient(srv)
 	var mu sync.Mutex
 	var states []ReadyState
-	c.OnStateChange = func(st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
-	var retries []RetryInfo
-	c.OnRetry = func(ri RetryInfo) { retries = append(retries, ri) }
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	c.OnStateChange = func(_ *Stream, st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
+	var retries []ReconnectInfo
+	c.OnReconnect = func(_ *Stream, ri ReconnectInfo) { retries = append(retries, ri) }
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	readAll(s)
-	want := []ReadyState{Open, Connecting, Open, Connecting, Closed}
+	want := []ReadyState{StateOpen, StateConnecting, StateOpen, StateConnecting, StateClosed}
 	// The failed attempt in the middle keeps the state at Connecting.
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
@@ -401,8 +447,8 @@ func TestStateTransitions(t *testing.T) {
 			t.Errorf("retry %d: %+v", i, ri)
 		}
 	}
-	if !errors.Is(retries[0].Err, ErrServerClosed) {
-		t.Errorf("retry 1 error %v, want ErrServerClosed", retries[0].Err)
+	if !errors.Is(retries[0].Err, ErrResponseEnded) {
+		t.Errorf("retry 1 error %v, want ErrResponseEnded", retries[0].Err)
 	}
 	var re *ResponseError
 	if !errors.As(retries[1].Err, &re) || re.StatusCode != 500 {
@@ -423,7 +469,7 @@ func TestRetryDelays(t *testing.T) {
 		)
 		c, rec := testClient(srv)
 		c.ReconnectionTime = time.Hour // the server's retry wins
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		d := rec.Delays()
 		base := 100 * time.Millisecond
@@ -446,7 +492,7 @@ func TestRetryDelays(t *testing.T) {
 		)
 		c, rec := testClient(srv)
 		c.MaxReconnectionTime = 5 * time.Second
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		if diff := cmp.Diff([]time.Duration{5 * time.Second, 5 * time.Second}, rec.Delays()); diff != "" {
 			t.Errorf("delays (-want +got):\n%s", diff)
@@ -456,7 +502,7 @@ func TestRetryDelays(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1")})
 		c, rec := testClient(srv)
 		c.ReconnectionTime = 0
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		if d := rec.Delays(); len(d) != 1 || d[0] < DefaultReconnectionTime || d[0] > DefaultReconnectionTime*3/2 {
 			t.Errorf("delays %v", d)
@@ -474,7 +520,7 @@ func TestRetryAfter(t *testing.T) {
 	)
 	c, rec := testClient(srv)
 	c.MaxReconnectionTime = 2 * time.Minute
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	readAll(s)
 	d := rec.Delays()
 	if len(d) != 3 {
@@ -497,7 +543,7 @@ func TestMaxRetries(t *testing.T) {
 	srv.After = ssetest.Script{ssetest.Respond(503, "down")}
 	c, rec := testClient(srv)
 	c.MaxRetries = 3
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 1 {
 		t.Errorf("events %v", evs)
 	}
@@ -513,7 +559,7 @@ func TestMaxRetries(t *testing.T) {
 	if n := len(rec.Delays()); n != 3 {
 		t.Errorf("%d waits, want 3", n)
 	}
-	if s.State() != Closed {
+	if s.State() != StateClosed {
 		t.Errorf("State %v", s.State())
 	}
 }
@@ -526,7 +572,7 @@ func TestMaxElapsedTime(t *testing.T) {
 	c.ReconnectionTime = time.Second
 	c.MaxReconnectionTime = time.Second
 	c.MaxElapsedTime = 10 * time.Second
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	readAll(s)
 	if !errors.Is(s.Err(), ErrGaveUp) {
 		t.Errorf("Err = %v", s.Err())
@@ -560,7 +606,7 @@ func TestRedirectReconnectsToOriginalURL(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c := &Client{HTTPClient: srv.Client(), sleep: newRecorder().sleep}
-	s := mustConnect(t, c, "POST", srv.URL+"/old", "body")
+	s := mustNewStream(t, c, "POST", srv.URL+"/old", "body")
 	if evs := readAll(s); len(evs) != 2 {
 		t.Errorf("events %v", evs)
 	}
@@ -586,12 +632,12 @@ func TestPrepareRequest(t *testing.T) {
 		)
 		c, _ := testClient(srv)
 		var attempts []int
-		c.PrepareRequest = func(req *http.Request, attempt int) error {
-			attempts = append(attempts, attempt)
-			req.Header.Set("Authorization", fmt.Sprintf("Bearer %d", attempt))
-			return nil
+		c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
+			attempts = append(attempts, a.N)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer %d", a.N))
+			return req, nil
 		}
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		if diff := cmp.Diff([]int{1, 2, 3}, attempts); diff != "" {
 			t.Errorf("attempts (-want +got):\n%s", diff)
@@ -601,9 +647,9 @@ func TestPrepareRequest(t *testing.T) {
 		srv := ssetest.New(t)
 		c, _ := testClient(srv)
 		boom := errors.New("no token")
-		c.PrepareRequest = func(*http.Request, int) error { return boom }
+		c.PrepareRequest = func(*http.Request, Attempt) (*http.Request, error) { return nil, boom }
 		c.ShouldRetry = func(error) bool { return true }
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		if !errors.Is(s.Err(), boom) || len(srv.Requests()) != 0 {
 			t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
@@ -612,13 +658,13 @@ func TestPrepareRequest(t *testing.T) {
 	t.Run("RetryableError", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Data("x")})
 		c, _ := testClient(srv)
-		c.PrepareRequest = func(_ *http.Request, attempt int) error {
-			if attempt == 1 {
-				return Retryable(errors.New("token service busy"))
+		c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
+			if a.N == 1 {
+				return nil, Retryable(errors.New("token service busy"))
 			}
-			return nil
+			return req, nil
 		}
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		if evs := readAll(s); len(evs) != 1 {
 			t.Errorf("events %v, Err %v", evs, s.Err())
 		}
@@ -643,7 +689,7 @@ func TestCheckResponse(t *testing.T) {
 			}
 			return DefaultCheckResponse(resp)
 		}
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		if evs := readAll(s); len(evs) != 1 {
 			t.Errorf("events %v", evs)
 		}
@@ -661,7 +707,7 @@ func TestCheckResponse(t *testing.T) {
 		c.CheckResponse = func(*http.Response) error { return reject }
 		var asked []error
 		c.ShouldRetry = func(err error) bool { asked = append(asked, err); return len(asked) < 2 }
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		if !errors.Is(s.Err(), reject) || len(asked) != 2 || len(srv.Requests()) != 2 {
 			t.Errorf("Err = %v, asked %v, %d requests", s.Err(), asked, len(srv.Requests()))
@@ -674,7 +720,7 @@ func TestResponseError(t *testing.T) {
 	big := `{"error":"` + strings.Repeat("x", 10000) + `"}`
 	srv := ssetest.New(t, ssetest.Script{ssetest.Header("X-Request-Id", "r1"), ssetest.Header("Content-Type", "application/json"), ssetest.Respond(400, big)})
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	readAll(s)
 	var re *ResponseError
 	if !errors.As(s.Err(), &re) {
@@ -706,15 +752,15 @@ func TestCloseUnblocks(t *testing.T) {
 		c, _ := testClient(srv)
 		var states []ReadyState
 		var mu sync.Mutex
-		c.OnStateChange = func(st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		c.OnStateChange = func(_ *Stream, st ReadyState) { mu.Lock(); states = append(states, st); mu.Unlock() }
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		if !s.Next() {
 			t.Fatal(s.Err())
 		}
 		done := make(chan bool)
 		go func() { done <- s.Next() }()
 		s.Close()
-		if s.State() != Closed {
+		if s.State() != StateClosed {
 			t.Errorf("State after Close = %v", s.State())
 		}
 		if <-done {
@@ -731,16 +777,16 @@ func TestCloseUnblocks(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if diff := cmp.Diff([]ReadyState{Open, Closed}, states); diff != "" {
+		if diff := cmp.Diff([]ReadyState{StateOpen, StateClosed}, states); diff != "" {
 			t.Errorf("states (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("Wait", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})
 		c := &Client{HTTPClient: srv.Client(), ReconnectionTime: time.Hour}
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		retrying := make(chan struct{})
-		c.OnRetry = func(RetryInfo) { close(retrying) }
+		c.OnReconnect = func(*Stream, ReconnectInfo) { close(retrying) }
 		done := make(chan bool)
 		go func() { done <- s.Next() }()
 		<-retrying
@@ -762,7 +808,7 @@ func TestCloseUnblocks(t *testing.T) {
 		}))
 		defer srv.Close()
 		c := &Client{HTTPClient: srv.Client()}
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		done := make(chan bool)
 		go func() { done <- s.Next() }()
 		<-arrived // the request is out, waiting for its response
@@ -774,7 +820,7 @@ func TestCloseUnblocks(t *testing.T) {
 	t.Run("BeforeNext", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1")})
 		c, _ := testClient(srv)
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		s.Close()
 		if s.Next() || !errors.Is(s.Err(), ErrClosed) || len(srv.Requests()) != 0 {
 			t.Errorf("Next after Close: Err %v, %d requests", s.Err(), len(srv.Requests()))
@@ -783,7 +829,7 @@ func TestCloseUnblocks(t *testing.T) {
 	t.Run("BufferedEventsNotReturned", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Data("2"), ssetest.Data("3"), ssetest.Hold()})
 		c, _ := testClient(srv)
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		s.Next()
 		s.Close()
 		if s.Next() {
@@ -793,7 +839,7 @@ func TestCloseUnblocks(t *testing.T) {
 	t.Run("AfterEndKeepsErr", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(404, "")})
 		c, _ := testClient(srv)
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
 		s.Close()
 		var re *ResponseError
@@ -810,7 +856,7 @@ func TestContextCancel(t *testing.T) {
 		c, _ := testClient(srv)
 		ctx, cancel := context.WithCancelCause(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-		s, _ := c.Connect(req)
+		s, _ := c.NewStream(req)
 		defer s.Close()
 		if !s.Next() {
 			t.Fatal(s.Err())
@@ -823,7 +869,7 @@ func TestContextCancel(t *testing.T) {
 		if !errors.Is(s.Err(), context.Canceled) || !errors.Is(s.Err(), cause) {
 			t.Errorf("Err = %v, want context.Canceled with its cause", s.Err())
 		}
-		if s.State() != Closed || len(srv.Requests()) != 1 {
+		if s.State() != StateClosed || len(srv.Requests()) != 1 {
 			t.Errorf("State %v, %d requests", s.State(), len(srv.Requests()))
 		}
 	})
@@ -833,7 +879,7 @@ func TestContextCancel(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-		s, _ := c.Connect(req)
+		s, _ := c.NewStream(req)
 		defer s.Close()
 		readAll(s)
 		if !errors.Is(s.Err(), context.DeadlineExceeded) || len(srv.Requests()) > 1 {
@@ -843,9 +889,9 @@ func TestContextCancel(t *testing.T) {
 	t.Run("DuringWait", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})
 		ctx, cancel := context.WithCancel(context.Background())
-		c := &Client{HTTPClient: srv.Client(), ReconnectionTime: time.Hour, OnRetry: func(RetryInfo) { cancel() }}
+		c := &Client{HTTPClient: srv.Client(), ReconnectionTime: time.Hour, OnReconnect: func(*Stream, ReconnectInfo) { cancel() }}
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-		s, _ := c.Connect(req)
+		s, _ := c.NewStream(req)
 		defer s.Close()
 		readAll(s)
 		if !errors.Is(s.Err(), context.Canceled) {
@@ -854,56 +900,96 @@ func TestContextCancel(t *testing.T) {
 	})
 }
 
+// An idle timeout cuts a connection that sends nothing, before or after
+// its headers, and the stream reconnects; comments keep a connection
+// alive. In a bubble the timeouts are exact and no real time passes.
 func TestIdleTimeout(t *testing.T) {
-	checkLeaks(t)
 	t.Run("Reconnects", func(t *testing.T) {
-		release := make(chan struct{})
-		defer close(release)
-		srv := ssetest.New(t,
-			ssetest.Script{ssetest.Data("1"), ssetest.Wait(release)}, // silent after one event
-			ssetest.Script{ssetest.Wait(release)},                    // silent before any byte
-		)
-		// Later connections send an event, then are silent too.
-		srv.After = ssetest.Script{ssetest.Data("2"), ssetest.Wait(release)}
-		c, _ := testClient(srv)
-		c.IdleTimeout = 300 * time.Millisecond
-		var errs []error
-		c.OnRetry = func(ri RetryInfo) { errs = append(errs, ri.Err) }
-		s := mustConnect(t, c, "GET", srv.URL, "")
-		var data []string
-		for s.Next() {
-			data = append(data, s.Event().Data)
-			if s.Event().Data == "2" {
-				break
+		bubble(t, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			h, hc := memScripts(t,
+				ssetest.Script{ssetest.Data("1"), ssetest.Wait(release)},   // silent after one event
+				ssetest.Script{stallHeaders()},                             // silent before the headers
+				ssetest.Script{ssetest.Status(200), ssetest.Wait(release)}, // headers, then silence
+			)
+			// Later connections send an event, then are silent too.
+			h.After = ssetest.Script{ssetest.Data("2"), ssetest.Wait(release)}
+			c := &Client{HTTPClient: hc, ReconnectionTime: time.Millisecond, IdleTimeout: 300 * time.Millisecond}
+			var errs []error
+			c.OnReconnect = func(_ *Stream, ri ReconnectInfo) { errs = append(errs, ri.Err) }
+			start := time.Now()
+			s := mustNewStream(t, c, "GET", memURL, "")
+			var data []string
+			for s.Next() {
+				data = append(data, s.Event().Data)
+				if s.Event().Data == "2" {
+					break
+				}
 			}
-		}
-		s.Close()
-		if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" {
-			t.Errorf("data (-want +got):\n%s", diff)
-		}
-		if len(errs) < 2 {
-			t.Errorf("retry errors %v, want two idle timeouts", errs)
-		}
-		for _, err := range errs {
-			if !errors.Is(err, ErrIdleTimeout) {
-				t.Errorf("retry error %v, want an idle timeout", err)
+			s.Close()
+			if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" {
+				t.Errorf("data (-want +got):\n%s", diff)
 			}
-		}
+			if len(errs) != 3 {
+				t.Errorf("reconnect errors %v, want three idle timeouts", errs)
+			}
+			for _, err := range errs {
+				if !errors.Is(err, ErrIdleTimeout) {
+					t.Errorf("reconnect error %v, want an idle timeout", err)
+				}
+			}
+			// Three timeouts and three delays (1, 2 and 4 ms, plus jitter):
+			// nothing else waited.
+			if d := time.Since(start); d < 907*time.Millisecond || d > 910500*time.Microsecond {
+				t.Errorf("the stream took %v, want 3 × 300 ms and delays of 7 to 10.5 ms", d)
+			}
+		})
 	})
 	t.Run("CommentsKeepAlive", func(t *testing.T) {
-		script := ssetest.Script{ssetest.Data("1")}
-		for range 20 {
-			script = append(script, ssetest.Sleep(10*time.Millisecond), ssetest.Comment(""))
-		}
-		script = append(script, ssetest.Data("2"))
-		srv := ssetest.New(t, script)
-		c, _ := testClient(srv)
-		c.IdleTimeout = time.Second
-		c.OneShot = true
-		s := mustConnect(t, c, "GET", srv.URL, "")
-		if evs := readAll(s); len(evs) != 2 || s.Err() != nil {
-			t.Errorf("events %v, Err %v", evs, s.Err())
-		}
+		bubble(t, func(t *testing.T) {
+			script := ssetest.Script{ssetest.Data("1")}
+			for range 5 {
+				script = append(script, ssetest.Sleep(900*time.Millisecond), ssetest.Comment(""))
+			}
+			script = append(script, ssetest.Data("2"))
+			_, hc := memScripts(t, script)
+			c := &Client{HTTPClient: hc, IdleTimeout: time.Second}
+			s := mustDo(t, c, "GET", memURL, "")
+			if evs := readAll(s); len(evs) != 2 || s.Err() != nil {
+				t.Errorf("events %v, Err %v", evs, s.Err())
+			}
+		})
+	})
+	t.Run("DoEnds", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, hc := memScripts(t, ssetest.Script{ssetest.Data("1"), ssetest.Hold()})
+			c := &Client{HTTPClient: hc, IdleTimeout: time.Second}
+			s := mustDo(t, c, "GET", memURL, "")
+			if evs := readAll(s); len(evs) != 1 || !errors.Is(s.Err(), ErrIdleTimeout) {
+				t.Errorf("events %v, Err %v, want an idle timeout", evs, s.Err())
+			}
+		})
+	})
+	t.Run("DoWaitingForHeaders", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, hc := memScripts(t, ssetest.Script{stallHeaders()})
+			c := &Client{HTTPClient: hc, IdleTimeout: time.Second}
+			start := time.Now()
+			s, err := c.Do(newRequest(t, "GET", memURL, ""))
+			if s != nil || !errors.Is(err, ErrIdleTimeout) || time.Since(start) != time.Second {
+				t.Errorf("Do = %v, %v after %v; want an idle timeout after 1s", s, err, time.Since(start))
+			}
+		})
+	})
+}
+
+// stallHeaders is a step that sends nothing, not even the headers, until
+// the client goes away.
+func stallHeaders() ssetest.Step {
+	return ssetest.Func("stallHeaders()", func(c *ssetest.Conn) error {
+		<-c.Request.Context().Done()
+		return nil
 	})
 }
 
@@ -911,7 +997,7 @@ func TestAll(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t, ssetest.Script{ssetest.Data("1"), ssetest.Data("2")}, ssetest.Script{ssetest.Respond(404, "")})
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	var data []string
 	var last error
 	for ev, err := range s.All() {
@@ -927,11 +1013,11 @@ func TestAll(t *testing.T) {
 	// Breaking out leaves the stream open, to be read on.
 	srv2 := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Data("b"), ssetest.Hold()})
 	c2, _ := testClient(srv2)
-	s2 := mustConnect(t, c2, "GET", srv2.URL, "")
+	s2 := mustNewStream(t, c2, "GET", srv2.URL, "")
 	for range s2.All() {
 		break
 	}
-	if st := s2.State(); st != Open {
+	if st := s2.State(); st != StateOpen {
 		t.Errorf("State after break = %v, want open", st)
 	}
 	if !s2.Next() || s2.Event().Data != "b" {
@@ -945,39 +1031,50 @@ func TestConcurrentStateAndClose(t *testing.T) {
 	srv.After = ssetest.Script{ssetest.Data("x"), ssetest.Data("y")}
 	c, _ := testClient(srv)
 	var changes sync.Map
-	c.OnStateChange = func(st ReadyState) { changes.Store(st, true) }
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	stop := make(chan struct{})
+	c.OnStateChange = func(_ *Stream, st ReadyState) { changes.Store(st, true) }
+	s := mustNewStream(t, c, "GET", srv.URL, "")
+	quit := make(chan struct{})
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(quit) // before wg.Wait, also when the test fails
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			default:
 				_ = s.State().String()
 			}
 		}
 	}()
+	enough := make(chan struct{})
+	ended := make(chan struct{})
 	go func() {
 		defer wg.Done()
+		defer close(ended)
 		n := 0
 		for s.Next() {
 			if n++; n == 50 {
-				close(stop)
+				close(enough)
 			}
 		}
 	}()
-	<-stop
+	select {
+	case <-enough:
+	case <-ended:
+		// The stream must not end on its own: fail rather than wait for
+		// an event that will never come.
+		t.Fatalf("the stream ended before 50 events: %v", s.Err())
+	}
 	s.Close()
-	wg.Wait()
+	<-ended
 	if !errors.Is(s.Err(), ErrClosed) {
 		t.Errorf("Err = %v", s.Err())
 	}
-	if _, ok := changes.Load(Closed); !ok {
-		t.Error("OnStateChange(Closed) not called")
+	if _, ok := changes.Load(StateClosed); !ok {
+		t.Error("OnStateChange(StateClosed) not called")
 	}
 }
 
@@ -995,7 +1092,7 @@ func TestNoLeaks(t *testing.T) {
 	c, _ := testClient(srv)
 	c.MaxRetries = 1
 	for range 20 {
-		s := mustConnect(t, c, "GET", srv.URL, "")
+		s := mustNewStream(t, c, "GET", srv.URL, "")
 		for s.Next() {
 			if s.Event().Data == "b" {
 				s.Close()
@@ -1005,29 +1102,32 @@ func TestNoLeaks(t *testing.T) {
 }
 
 func TestDefaultShouldRetry(t *testing.T) {
+	urlErr := func(err error) error { return &url.Error{Op: "Get", URL: "https://x", Err: err} }
 	for _, tt := range []struct {
 		err  error
 		want bool
 	}{
 		{nil, false},
 		{io.ErrUnexpectedEOF, true},
-		{ErrServerClosed, true},
+		{ErrResponseEnded, true},
 		{fmt.Errorf("x: %w", ErrIdleTimeout), true},
 		{context.DeadlineExceeded, true},
 		{context.Canceled, false},
-		{ErrClosed, false},
-		{fmt.Errorf("x: %w", ErrEventTooLarge), false},
-		{ErrBodyNotReplayable, false},
 		{&ResponseError{StatusCode: 500}, true},
 		{&ResponseError{StatusCode: 503}, true},
 		{&ResponseError{StatusCode: 408}, true},
 		{&ResponseError{StatusCode: 429}, true},
 		{&ResponseError{StatusCode: 400}, false},
+		{&ResponseError{StatusCode: 401}, false},
 		{&ResponseError{StatusCode: 404}, false},
 		{&ResponseError{StatusCode: 204, Err: ErrNoContent}, false},
 		{&ResponseError{StatusCode: 200, Err: ErrContentType}, false},
-		{Permanent(io.ErrUnexpectedEOF), false},
-		{Retryable(&ResponseError{StatusCode: 401}), true},
+		{&ResponseError{StatusCode: 205}, false},
+		{&ResponseError{StatusCode: 299}, false},
+		{urlErr(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
+		{urlErr(x509.UnknownAuthorityError{}), false},
+		{urlErr(x509.HostnameError{Host: "x"}), false},
+		{urlErr(x509.CertificateInvalidError{Reason: x509.Expired}), false},
 	} {
 		if got := DefaultShouldRetry(tt.err); got != tt.want {
 			t.Errorf("DefaultShouldRetry(%v) = %v, want %v", tt.err, got, tt.want)
@@ -1038,6 +1138,37 @@ func TestDefaultShouldRetry(t *testing.T) {
 	}
 	if err := Permanent(io.EOF); !errors.Is(err, io.EOF) || err.Error() != io.EOF.Error() {
 		t.Errorf("Permanent hides its cause: %v", err)
+	}
+}
+
+// Some errors end a stream whatever ShouldRetry says, and Retryable is
+// retried without asking. (DefaultShouldRetry used to decide these too;
+// the stream decides them now, before it asks ShouldRetry, so that a
+// custom ShouldRetry cannot override them.)
+func TestFixedClassification(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{ErrClosed, false},
+		{fmt.Errorf("x: %w", ErrEventTooLarge), false},
+		{ErrBodyNotReplayable, false},
+		{Permanent(io.ErrUnexpectedEOF), false},
+		{Permanent(&ResponseError{StatusCode: 503}), false},
+		{Retryable(&ResponseError{StatusCode: 401}), true},
+		{Retryable(ErrNoContent), true},
+	} {
+		for _, says := range []bool{false, true} {
+			c := &Client{ShouldRetry: func(error) bool { return says }}
+			s, err := c.NewStream(newRequest(t, "GET", "http://127.0.0.1:1/", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.retryable(tt.err); got != tt.want {
+				t.Errorf("ShouldRetry says %v: retryable(%v) = %v, want %v", says, tt.err, got, tt.want)
+			}
+			s.Close()
+		}
 	}
 }
 
@@ -1063,7 +1194,10 @@ func TestBackOffJitterOnlyAdds(t *testing.T) {
 		base, limit := 100*time.Millisecond, time.Second
 		want := base
 		for i := range 6 {
-			d := b.next(base, limit)
+			d, ok := b.next(base, limit)
+			if !ok {
+				t.Fatalf("rand %v, attempt %d: the default backoff stopped", r, i)
+			}
 			lo := min(want, limit)
 			if d < lo || d > min(want*3/2, limit) {
 				t.Errorf("rand %v, attempt %d: %v, want in [%v, %v]", r, i, d, lo, min(want*3/2, limit))
@@ -1071,7 +1205,7 @@ func TestBackOffJitterOnlyAdds(t *testing.T) {
 			want *= 2
 		}
 		b.reset()
-		if d := b.next(base, limit); d < base || d > base*3/2 {
+		if d, _ := b.next(base, limit); d < base || d > base*3/2 {
 			t.Errorf("after reset: %v", d)
 		}
 	}
@@ -1127,9 +1261,9 @@ func TestBodiesClosed(t *testing.T) {
 	ct := &countingTransport{rt: srv.Client().Transport}
 	c, _ := testClient(srv)
 	c.HTTPClient = &http.Client{Transport: ct}
-	readAll(mustConnect(t, c, "GET", srv.URL, ""))
-	readAll(mustConnect(t, c, "GET", srv.URL, ""))
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	readAll(mustNewStream(t, c, "GET", srv.URL, ""))
+	readAll(mustNewStream(t, c, "GET", srv.URL, ""))
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	s.Next()
 	s.Close()
 	ct.mu.Lock()
@@ -1139,67 +1273,67 @@ func TestBodiesClosed(t *testing.T) {
 	}
 }
 
+// A 200 of another content type that streams is not waited for: its
+// ResponseError holds what arrived within errorBodyTimeout.
 func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
-	checkLeaks(t)
-	defer func(d time.Duration) { errorBodyTimeout = d }(errorBodyTimeout)
-	errorBodyTimeout = 50 * time.Millisecond
-	srv := ssetest.New(t, ssetest.Script{ssetest.Header("Content-Type", "text/plain"), ssetest.Data("x"), ssetest.Hold()})
-	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	readAll(s)
-	var re *ResponseError
-	if !errors.Is(s.Err(), ErrContentType) || !errors.As(s.Err(), &re) || string(re.Body) != "data: x\n\n" {
-		t.Errorf("Err = %v", s.Err())
-	}
+	bubble(t, func(t *testing.T) {
+		_, hc := memScripts(t, ssetest.Script{ssetest.Header("Content-Type", "text/plain"), ssetest.Data("x"), ssetest.Hold()})
+		c := &Client{HTTPClient: hc}
+		start := time.Now()
+		s := mustNewStream(t, c, "GET", memURL, "")
+		readAll(s)
+		var re *ResponseError
+		if !errors.Is(s.Err(), ErrContentType) || !errors.As(s.Err(), &re) || string(re.Body) != "data: x\n\n" {
+			t.Errorf("Err = %v", s.Err())
+		}
+		if d := time.Since(start); d != errorBodyTimeout {
+			t.Errorf("took %v, want errorBodyTimeout (%v)", d, errorBodyTimeout)
+		}
+	})
 }
 
+// Over HTTP/2 too, the idle timeout cuts a silent stream and Close ends
+// one being read.
 func TestHTTP2CloseAndIdle(t *testing.T) {
-	checkLeaks(t)
-	srv := ssetest.NewUnstartedServer(
-		ssetest.Script{ssetest.Data("1"), ssetest.Hold()}, // cut by the idle timeout
-	)
-	srv.After = ssetest.Script{ssetest.Data("2"), ssetest.Hold()} // cut by Close
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
-	hc := srv.Client()
-	defer hc.CloseIdleConnections()
-	c, _ := testClient(srv)
-	c.HTTPClient = hc
-	c.IdleTimeout = 300 * time.Millisecond
-	var errs []error
-	c.OnRetry = func(ri RetryInfo) { errs = append(errs, ri.Err) }
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	var data []string
-	for s.Next() {
-		data = append(data, s.Event().Data)
-		if s.Event().Data == "2" {
-			s.Close()
+	bubble(t, func(t *testing.T) {
+		h := ssetest.NewHandler(
+			ssetest.Script{ssetest.Data("1"), ssetest.Hold()}, // cut by the idle timeout
+		)
+		h.After = ssetest.Script{ssetest.Data("2"), ssetest.Hold()} // cut by Close
+		hc := memServer(t, h, true)
+		c := &Client{HTTPClient: hc, ReconnectionTime: time.Millisecond, IdleTimeout: 300 * time.Millisecond}
+		var errs []error
+		c.OnReconnect = func(_ *Stream, ri ReconnectInfo) { errs = append(errs, ri.Err) }
+		s := mustNewStream(t, c, "GET", memURL, "")
+		var data []string
+		for s.Next() {
+			data = append(data, s.Event().Data)
+			if s.Event().Data == "2" {
+				s.Close()
+			}
 		}
-	}
-	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || !errors.Is(s.Err(), ErrClosed) {
-		t.Errorf("data (-want +got):\n%s\nErr %v", diff, s.Err())
-	}
-	if len(errs) == 0 {
-		t.Error("no reconnect after the idle timeout")
-	}
-	for _, err := range errs {
-		if !errors.Is(err, ErrIdleTimeout) {
-			t.Errorf("retry error %v, want an idle timeout", err)
+		if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || !errors.Is(s.Err(), ErrClosed) {
+			t.Errorf("data (-want +got):\n%s\nErr %v", diff, s.Err())
 		}
-	}
-	for _, r := range srv.Requests() {
-		if r.Proto != "HTTP/2.0" {
-			t.Errorf("request over %s", r.Proto)
+		if len(errs) != 1 || !errors.Is(errs[0], ErrIdleTimeout) {
+			t.Errorf("reconnect errors %v, want one idle timeout", errs)
 		}
-	}
+		for _, r := range h.Requests() {
+			if r.Proto != "HTTP/2.0" {
+				t.Errorf("request over %s", r.Proto)
+			}
+		}
+		if err := h.Err(); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func TestUnsendableLastEventIDEnds(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t, ssetest.Script{ssetest.Raw("id: a\x01b\ndata: x\n\n")})
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 1 {
 		t.Errorf("events %v", evs)
 	}
@@ -1208,44 +1342,42 @@ func TestUnsendableLastEventIDEnds(t *testing.T) {
 	}
 }
 
-// Open tells a caller whether the server accepted the request before any
-// event is read, as http.Client.Do does, retrying as Next would.
-func TestOpen(t *testing.T) {
+// Do tells a caller whether the server accepted the request before any
+// event is read, as http.Client.Do does. (Stream.Open did that for
+// Connect, retrying refusals as Next would; Do retries nothing.)
+func TestDoReturnsAtHeaders(t *testing.T) {
 	checkLeaks(t)
 	t.Run("Accepted", func(t *testing.T) {
-		srv := ssetest.New(t,
-			ssetest.Script{ssetest.Respond(503, "warming up")},
-			ssetest.Script{ssetest.Data("a"), ssetest.Data("b")},
-		)
+		release := make(chan struct{})
+		srv := ssetest.New(t, ssetest.Script{ssetest.Flush(), ssetest.Wait(release), ssetest.Data("a"), ssetest.Data("b")})
 		c, _ := testClient(srv)
-		s := mustConnect(t, c, "GET", srv.URL, "")
-		if err := s.Open(); err != nil {
-			t.Fatalf("Open = %v, want nil after a retried 503", err)
+		s := mustDo(t, c, "GET", srv.URL, "") // returns although no event came
+		if st := s.State(); st != StateOpen {
+			t.Errorf("State after Do = %v, want open", st)
 		}
-		if st := s.State(); st != Open {
-			t.Errorf("State after Open = %v, want open", st)
+		if s.Response() == nil || s.Response().StatusCode != 200 {
+			t.Errorf("Response after Do = %v", s.Response())
 		}
-		if err := s.Open(); err != nil {
-			t.Errorf("second Open = %v, want nil", err)
-		}
-		if n := len(srv.Requests()); n != 2 {
-			t.Errorf("%d requests, want 2", n)
-		}
+		close(release)
 		if !s.Next() || s.Event().Data != "a" {
-			t.Fatalf("first event after Open: %v %v", s.Event(), s.Err())
+			t.Fatalf("first event after Do: %v %v", s.Event(), s.Err())
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests, want 1", n)
 		}
 	})
 	t.Run("Refused", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(401, `{"error":"bad key"}`)})
 		c, _ := testClient(srv)
-		s := mustConnect(t, c, "GET", srv.URL, "")
-		err := s.Open()
+		var states []ReadyState
+		c.OnStateChange = func(_ *Stream, st ReadyState) { states = append(states, st) }
+		s, err := c.Do(newRequest(t, "GET", srv.URL, ""))
 		var re *ResponseError
-		if !errors.As(err, &re) || re.StatusCode != 401 {
-			t.Fatalf("Open = %v, want the 401", err)
+		if s != nil || !errors.As(err, &re) || re.StatusCode != 401 || string(re.Body) != `{"error":"bad key"}` {
+			t.Fatalf("Do = %v, %v; want the 401 with its body", s, err)
 		}
-		if s.Next() || s.Err() != err || s.State() != Closed {
-			t.Errorf("after a refused Open: Err %v, State %v", s.Err(), s.State())
+		if diff := cmp.Diff([]ReadyState{StateClosed}, states); diff != "" {
+			t.Errorf("states (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -1254,42 +1386,40 @@ func TestOpen(t *testing.T) {
 // consumer that spends longer than IdleTimeout on one event, while the
 // server keeps sending, loses nothing.
 func TestIdleTimeoutIgnoresSlowConsumer(t *testing.T) {
-	checkLeaks(t)
-	script := ssetest.Script{ssetest.Data("1")}
-	for range 15 {
-		script = append(script, ssetest.Comment("keep-alive"), ssetest.Sleep(100*time.Millisecond))
-	}
-	script = append(script, ssetest.Data("2"))
-	srv := ssetest.New(t, script)
-	c, _ := testClient(srv)
-	c.IdleTimeout = time.Second
-	c.OneShot = true
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	if !s.Next() {
-		t.Fatal(s.Err())
-	}
-	time.Sleep(1500 * time.Millisecond) // busy with event 1
-	if !s.Next() || s.Event().Data != "2" {
-		t.Fatalf("event 2 lost: Err = %v", s.Err())
-	}
+	bubble(t, func(t *testing.T) {
+		script := ssetest.Script{ssetest.Data("1")}
+		for range 15 {
+			script = append(script, ssetest.Comment("keep-alive"), ssetest.Sleep(100*time.Millisecond))
+		}
+		script = append(script, ssetest.Data("2"))
+		_, hc := memScripts(t, script)
+		c := &Client{HTTPClient: hc, IdleTimeout: time.Second}
+		s := mustDo(t, c, "GET", memURL, "")
+		if !s.Next() {
+			t.Fatal(s.Err())
+		}
+		time.Sleep(1500 * time.Millisecond) // busy with event 1
+		if !s.Next() || s.Event().Data != "2" {
+			t.Fatalf("event 2 lost: Err = %v", s.Err())
+		}
+	})
 }
 
 // A PrepareRequest slower than IdleTimeout (a token refresh) is not a
 // silent server.
 func TestIdleTimeoutExcludesPrepareRequest(t *testing.T) {
-	checkLeaks(t)
-	srv := ssetest.New(t, ssetest.Script{ssetest.Data("a")})
-	c, _ := testClient(srv)
-	c.IdleTimeout = 50 * time.Millisecond
-	c.MaxRetries = 2
-	c.PrepareRequest = func(*http.Request, int) error {
-		time.Sleep(200 * time.Millisecond) // fetching a token
-		return nil
-	}
-	s := mustConnect(t, c, "GET", srv.URL, "")
-	if !s.Next() {
-		t.Fatalf("no event: %v", s.Err())
-	}
+	bubble(t, func(t *testing.T) {
+		_, hc := memScripts(t, ssetest.Script{ssetest.Data("a")})
+		c := &Client{HTTPClient: hc, IdleTimeout: 50 * time.Millisecond, MaxRetries: 2}
+		c.PrepareRequest = func(req *http.Request, _ Attempt) (*http.Request, error) {
+			time.Sleep(200 * time.Millisecond) // fetching a token
+			return req, nil
+		}
+		s := mustNewStream(t, c, "GET", memURL, "")
+		if !s.Next() {
+			t.Fatalf("no event: %v", s.Err())
+		}
+	})
 }
 
 // A caller's Accept header is kept: MCP's Streamable HTTP transport
@@ -1301,7 +1431,7 @@ func TestCallerAcceptKept(t *testing.T) {
 	c, _ := testClient(srv)
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	req.Header.Set("Accept", accept)
-	s, err := c.Connect(req)
+	s, err := c.NewStream(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1316,7 +1446,7 @@ func TestErrRightAfterClose(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Hold()})
 	c, _ := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if !s.Next() {
 		t.Fatal(s.Err())
 	}
@@ -1329,46 +1459,36 @@ func TestErrRightAfterClose(t *testing.T) {
 // A refused response whose body stalls does not hang Next, even when a
 // custom CheckResponse leaves the body unread.
 func TestRefusedBodyStalls(t *testing.T) {
-	checkLeaks(t)
-	defer func(d time.Duration) { errorBodyTimeout = d }(errorBodyTimeout)
-	errorBodyTimeout = 50 * time.Millisecond
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", "100")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
+	bubble(t, func(t *testing.T) {
+		hc := memServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}), false)
+		c := &Client{
+			HTTPClient: hc,
+			CheckResponse: func(resp *http.Response) error {
+				if resp.StatusCode == http.StatusUnauthorized {
+					return Permanent(errors.New("unauthorized"))
+				}
+				return DefaultCheckResponse(resp)
+			},
 		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	c := &Client{
-		HTTPClient: srv.Client(),
-		CheckResponse: func(resp *http.Response) error {
-			if resp.StatusCode == http.StatusUnauthorized {
-				return Permanent(errors.New("unauthorized"))
-			}
-			return DefaultCheckResponse(resp)
-		},
-	}
-	req, _ := http.NewRequest("GET", srv.URL, nil)
-	s, _ := c.Connect(req)
-	defer s.Close()
-	done := make(chan bool)
-	go func() { done <- s.Next() }()
-	select {
-	case <-done:
-		if s.Err() == nil || s.Err().Error() != "unauthorized" {
+		s := mustNewStream(t, c, "GET", memURL, "")
+		start := time.Now()
+		// Were Next to block for good, the bubble would deadlock and the
+		// test fail.
+		if s.Next() || s.Err() == nil || s.Err().Error() != "unauthorized" {
 			t.Errorf("Err = %v, want unauthorized", s.Err())
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Next blocked on a refused response's stalled body")
-	}
+		if d := time.Since(start); d != errorBodyTimeout {
+			t.Errorf("Next took %v, want errorBodyTimeout (%v)", d, errorBodyTimeout)
+		}
+	})
 }
 
-// A URL the transport can never fetch fails Connect, rather than being
+// A URL the transport can never fetch fails NewStream and Do, rather than being
 // retried for ever as a network error.
 func TestUnusableURL(t *testing.T) {
 	for _, raw := range []string{"localhost:8080/events", "ftp://example.com/x", "http:///no-host"} {
@@ -1376,8 +1496,11 @@ func TestUnusableURL(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", raw, err)
 		}
-		if _, err := (&Client{}).Connect(req); err == nil || !strings.Contains(err.Error(), "sse: ") {
-			t.Errorf("Connect(%q) = %v, want an error", raw, err)
+		if _, err := (&Client{}).NewStream(req); err == nil || !strings.Contains(err.Error(), "sse: ") {
+			t.Errorf("NewStream(%q) = %v, want an error", raw, err)
+		}
+		if _, err := (&Client{}).Do(req); err == nil || !strings.Contains(err.Error(), "sse: ") {
+			t.Errorf("Do(%q) = %v, want an error", raw, err)
 		}
 	}
 }
@@ -1394,7 +1517,7 @@ func TestServerRetryZero(t *testing.T) {
 	)
 	c, rec := testClient(srv)
 	c.ReconnectionTime = 3 * time.Second
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 2 {
 		t.Fatalf("events %v, Err %v", evs, s.Err())
 	}
@@ -1417,7 +1540,7 @@ func TestHugeServerRetryCapped(t *testing.T) {
 		ssetest.Script{ssetest.Data("b")},
 	)
 	c, rec := testClient(srv)
-	s := mustConnect(t, c, "GET", srv.URL, "")
+	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 2 {
 		t.Fatalf("events %v, Err %v", evs, s.Err())
 	}
@@ -1433,7 +1556,7 @@ func TestHugeServerRetryCapped(t *testing.T) {
 }
 
 // Close from another goroutine at any moment (connecting, waiting, reading)
-// ends Next promptly, with ErrClosed, and the observer sees Closed last.
+// ends Next promptly, with ErrClosed, and the observer sees StateClosed last.
 func TestCloseAtAnyMoment(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t)
@@ -1446,14 +1569,14 @@ func TestCloseAtAnyMoment(t *testing.T) {
 			HTTPClient:       srv.Client(),
 			ReconnectionTime: time.Millisecond,
 			IdleTimeout:      time.Duration(1+rng.IntN(3)) * time.Millisecond,
-			OnStateChange: func(st ReadyState) {
+			OnStateChange: func(_ *Stream, st ReadyState) {
 				mu.Lock()
 				states = append(states, st)
 				mu.Unlock()
 			},
 		}
 		req, _ := http.NewRequest("GET", srv.URL, nil)
-		s, _ := c.Connect(req)
+		s, _ := c.NewStream(req)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -1462,7 +1585,7 @@ func TestCloseAtAnyMoment(t *testing.T) {
 		}()
 		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 		s.Close()
-		if s.State() != Closed {
+		if s.State() != StateClosed {
 			t.Fatalf("round %d: State after Close = %v", i, s.State())
 		}
 		select {
@@ -1474,7 +1597,7 @@ func TestCloseAtAnyMoment(t *testing.T) {
 			t.Fatalf("round %d: Err = %v", i, s.Err())
 		}
 		mu.Lock()
-		if len(states) == 0 || states[len(states)-1] != Closed {
+		if len(states) == 0 || states[len(states)-1] != StateClosed {
 			t.Fatalf("round %d: states %v", i, states)
 		}
 		mu.Unlock()

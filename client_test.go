@@ -14,9 +14,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/ssekit/sse/ssetest"
@@ -1615,5 +1617,352 @@ func TestResponseErrorCutsOnCharacter(t *testing.T) {
 	}
 	if !strings.HasSuffix(msg, strings.Repeat("a", 199)+"…") {
 		t.Errorf("Error() = %q, want the body cut before the é", msg)
+	}
+}
+
+// A body without GetBody cannot be sent again. NewStream refuses it,
+// unless PrepareRequest could make the requests that follow; an attempt
+// that would still need the body then ends the stream.
+func TestBodyWithoutGetBody(t *testing.T) {
+	checkLeaks(t)
+	body := func() io.Reader { return io.NopCloser(strings.NewReader("prompt")) }
+	t.Run("NoPrepareRequest", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", "http://127.0.0.1:1/", body())
+		if s, err := (&Client{}).NewStream(req); !errors.Is(err, ErrBodyNotReplayable) {
+			t.Errorf("NewStream = %v, %v; want ErrBodyNotReplayable", s, err)
+		}
+	})
+	t.Run("PrepareRequestKeepsIt", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Drop()}, ssetest.Script{ssetest.Data("b")})
+		c, _ := testClient(srv)
+		c.MaxRetries = 3
+		c.PrepareRequest = func(req *http.Request, _ Attempt) (*http.Request, error) { return req, nil }
+		req, _ := http.NewRequest("POST", srv.URL, body())
+		s, err := c.NewStream(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if evs := readAll(s); len(evs) != 1 || !errors.Is(s.Err(), ErrBodyNotReplayable) {
+			t.Errorf("events %v, Err %v; want one event, then ErrBodyNotReplayable", evs, s.Err())
+		}
+		if reqs := srv.Requests(); len(reqs) != 1 || string(reqs[0].Body) != "prompt" {
+			t.Errorf("requests %v, want the POST alone", reqs)
+		}
+	})
+	t.Run("PrepareRequestReplacesIt", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Drop()}, ssetest.Script{ssetest.Data("b")})
+		c, _ := testClient(srv)
+		c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
+			if a.N == 1 {
+				return req, nil
+			}
+			return http.NewRequest("GET", req.URL.String(), nil)
+		}
+		req, _ := http.NewRequest("POST", srv.URL, body())
+		s, err := c.NewStream(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if evs := readAll(s); len(evs) != 2 || !errors.Is(s.Err(), ErrNoContent) {
+			t.Errorf("events %v, Err %v; want two events, then the 204", evs, s.Err())
+		}
+		var got []string
+		for _, r := range srv.Requests() {
+			got = append(got, r.Method+" "+string(r.Body))
+		}
+		if diff := cmp.Diff([]string{"POST prompt", "GET ", "GET "}, got); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Reconnect, from another goroutine, drops the connection or cuts the
+// wait short and reconnects at once, with the last event ID, whatever the
+// stream is doing; it does not count against MaxRetries.
+func TestReconnect(t *testing.T) {
+	t.Run("WhileReading", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			h, hc := memScripts(t,
+				ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "a"}), ssetest.Hold()},
+				// Two connections that deliver nothing, each dropped by
+				// Reconnect: with MaxRetries 1 the stream would give up,
+				// were they failures.
+				ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Hold()},
+				ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Hold()},
+				ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Send(ssetest.Event{ID: "2", Data: "b"})},
+			)
+			c := &Client{HTTPClient: hc, ReconnectionTime: time.Hour, MaxRetries: 1}
+			var states []ReadyState
+			c.OnStateChange = func(_ *Stream, st ReadyState) { states = append(states, st) }
+			s := mustNewStream(t, c, "GET", memURL, "")
+			if !s.Next() || s.Event().Data != "a" {
+				t.Fatalf("first event: %v, Err %v", s.Event(), s.Err())
+			}
+			next := make(chan bool)
+			go func() { next <- s.Next() }()
+			start := time.Now()
+			for n := 2; n <= 4; n++ {
+				synctest.Wait() // Next is blocked reading connection n-1
+				s.Reconnect()
+				// In the bubble, the timeout fires only if nothing else can
+				// happen: the reconnect did not.
+				select {
+				case <-h.Arrived(n):
+				case ok := <-next:
+					t.Fatalf("Reconnect %d: Next = %v, Err %v", n-1, ok, s.Err())
+				case <-time.After(time.Minute):
+					t.Fatalf("Reconnect %d: no new connection", n-1)
+				}
+			}
+			if !<-next || s.Event().Data != "b" {
+				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
+			}
+			if d := time.Since(start); d != 0 {
+				t.Errorf("reconnecting took %v, want no wait", d)
+			}
+			want := []ReadyState{StateOpen, StateConnecting, StateOpen, StateConnecting, StateOpen, StateConnecting, StateOpen}
+			if diff := cmp.Diff(want, states); diff != "" {
+				t.Errorf("states (-want +got):\n%s", diff)
+			}
+		})
+	})
+	t.Run("WhileWaitingForHeaders", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, hc := memScripts(t,
+				ssetest.Script{stallHeaders()},
+				ssetest.Script{ssetest.RequireLastEventID("7"), ssetest.Data("b")},
+			)
+			c := &Client{HTTPClient: hc, ReconnectionTime: time.Hour, MaxRetries: 1}
+			req := newRequest(t, "GET", memURL, "")
+			req.Header.Set("Last-Event-ID", "7")
+			s, err := c.NewStream(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			next := make(chan bool)
+			go func() { next <- s.Next() }()
+			synctest.Wait() // the request is out, its headers awaited
+			start := time.Now()
+			s.Reconnect()
+			if !<-next || s.Event().Data != "b" {
+				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
+			}
+			if d := time.Since(start); d != 0 {
+				t.Errorf("reconnecting took %v, want no wait", d)
+			}
+		})
+	})
+	t.Run("WhileWaitingToReconnect", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, hc := memScripts(t,
+				ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "a"})},
+				ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Data("b")},
+			)
+			waiting := make(chan time.Duration)
+			c := &Client{HTTPClient: hc, ReconnectionTime: time.Hour,
+				OnReconnect: func(_ *Stream, ri ReconnectInfo) { waiting <- ri.Delay }}
+			s := mustNewStream(t, c, "GET", memURL, "")
+			next := make(chan bool)
+			go func() { next <- s.Next() && s.Next() }()
+			if d := <-waiting; d != DefaultMaxReconnectionTime {
+				t.Errorf("delay %v, want the cap, %v", d, DefaultMaxReconnectionTime)
+			}
+			synctest.Wait() // in the wait
+			start := time.Now()
+			s.Reconnect()
+			if !<-next || s.Event().Data != "b" {
+				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
+			}
+			if d := time.Since(start); d != 0 {
+				t.Errorf("reconnecting took %v, want no wait", d)
+			}
+		})
+	})
+	t.Run("DoStream", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			release := make(chan struct{})
+			h, hc := memScripts(t, ssetest.Script{ssetest.Data("a"), ssetest.Wait(release), ssetest.Data("b")})
+			s := mustDo(t, &Client{HTTPClient: hc}, "GET", memURL, "")
+			if !s.Next() {
+				t.Fatal(s.Err())
+			}
+			s.Reconnect() // does nothing: Do never reconnects
+			close(release)
+			if evs := readAll(s); len(evs) != 1 || evs[0].Data != "b" || s.Err() != nil {
+				t.Errorf("after Reconnect: events %v, Err %v; want b, then a clean end", evs, s.Err())
+			}
+			if n := len(h.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	})
+}
+
+// scriptedBackOff is a backoff.BackOff that returns its delays in turn,
+// then backoff.Stop, and counts its resets.
+type scriptedBackOff struct {
+	delays []time.Duration
+	next   int
+	resets int
+}
+
+func (b *scriptedBackOff) NextBackOff() time.Duration {
+	if b.next >= len(b.delays) {
+		return backoff.Stop
+	}
+	b.next++
+	return b.delays[b.next-1]
+}
+
+func (b *scriptedBackOff) Reset() { b.resets++ }
+
+// A custom BackOff makes the delays; the server's retry is still the
+// least delay and MaxReconnectionTime the most, and its Stop gives up.
+func TestNewBackOff(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Retry(time.Second), ssetest.Data("a")},
+		ssetest.Script{ssetest.Respond(503, "")},
+		ssetest.Script{ssetest.Respond(503, "")},
+		ssetest.Script{ssetest.Respond(503, "busy")},
+		ssetest.Script{ssetest.Data("never")},
+	)
+	c, rec := testClient(srv)
+	c.MaxReconnectionTime = time.Minute
+	bo := &scriptedBackOff{delays: []time.Duration{50 * time.Millisecond, 5 * time.Second, 20 * time.Minute}}
+	var made int
+	c.NewBackOff = func() backoff.BackOff { made++; return bo }
+	s := mustNewStream(t, c, "GET", srv.URL, "")
+	if evs := readAll(s); len(evs) != 1 {
+		t.Errorf("events %v", evs)
+	}
+	// 50 ms is below the server's retry, 20 min above the cap.
+	if diff := cmp.Diff([]time.Duration{time.Second, 5 * time.Second, time.Minute}, rec.Delays()); diff != "" {
+		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+	if made != 1 || bo.resets != 1 {
+		t.Errorf("NewBackOff called %d times, Reset %d times; want 1 and 1 (after the connection that delivered)", made, bo.resets)
+	}
+	var gu *GaveUpError
+	var re *ResponseError
+	if !errors.Is(s.Err(), ErrGaveUp) || !errors.As(s.Err(), &gu) || !errors.As(gu.Err, &re) || string(re.Body) != "busy" {
+		t.Fatalf("Err = %v, want a *GaveUpError of the last 503", s.Err())
+	}
+	// The failures count from the end of the connection that delivered.
+	if gu.Attempts != 4 || gu.Elapsed != time.Minute+6*time.Second {
+		t.Errorf("GaveUpError{Attempts: %d, Elapsed: %v}, want 4 and 1m6s", gu.Attempts, gu.Elapsed)
+	}
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("%d requests, want 4", n)
+	}
+}
+
+// 200 is the only success: another 2xx is refused, not read and not
+// retried, unless CheckResponse accepts it.
+func TestOnly200(t *testing.T) {
+	checkLeaks(t)
+	for _, status := range []int{201, 205, 206, 299} {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Status(status), ssetest.Data("x")}, ssetest.Script{ssetest.Data("after")})
+		c, rec := testClient(srv)
+		s := mustNewStream(t, c, "GET", srv.URL, "")
+		evs := readAll(s)
+		var re *ResponseError
+		if len(evs) != 0 || !errors.As(s.Err(), &re) || re.StatusCode != status {
+			t.Errorf("%d: events %v, Err %v; want a *ResponseError", status, evs, s.Err())
+		}
+		if msg := s.Err().Error(); !strings.Contains(msg, "want 200 OK") {
+			t.Errorf("%d: Err = %q, want it to say 200 is wanted", status, msg)
+		}
+		if n := len(srv.Requests()); n != 1 || len(rec.Delays()) != 0 {
+			t.Errorf("%d: %d requests, delays %v; want 1 and none", status, n, rec.Delays())
+		}
+	}
+	t.Run("CheckResponseAccepts", func(t *testing.T) {
+		srv := ssetest.New(t, ssetest.Script{ssetest.Status(299), ssetest.Data("x")})
+		c, _ := testClient(srv)
+		c.CheckResponse = func(resp *http.Response) error {
+			if resp.StatusCode == 299 && isEventStream(resp.Header) {
+				return nil
+			}
+			return DefaultCheckResponse(resp)
+		}
+		s := mustDo(t, c, "GET", srv.URL, "")
+		if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
+			t.Errorf("events %v, Err %v", evs, s.Err())
+		}
+	})
+}
+
+// One Client serves many streams at once: each observer call names the
+// stream it is about.
+func TestObserversReceiveTheirStream(t *testing.T) {
+	checkLeaks(t)
+	type record struct {
+		Comments   []string
+		States     []ReadyState
+		Reconnects int
+	}
+	var mu sync.Mutex
+	seen := map[*Stream]*record{}
+	get := func(s *Stream) *record {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[s] == nil {
+			seen[s] = &record{}
+		}
+		return seen[s]
+	}
+	c := &Client{
+		ReconnectionTime: time.Millisecond,
+		sleep:            newRecorder().sleep,
+		OnComment: func(s *Stream, b []byte) {
+			r := get(s)
+			r.Comments = append(r.Comments, string(b))
+		},
+		OnStateChange: func(s *Stream, st ReadyState) {
+			r := get(s)
+			mu.Lock()
+			r.States = append(r.States, st)
+			mu.Unlock()
+		},
+		OnReconnect: func(s *Stream, _ ReconnectInfo) { get(s).Reconnects++ },
+	}
+	script := func(name string, n int) []ssetest.Script {
+		var ss []ssetest.Script
+		for i := range n {
+			ss = append(ss, ssetest.Script{ssetest.Comment(fmt.Sprint(name, i)), ssetest.Data("x")})
+		}
+		return ss
+	}
+	srvA := ssetest.New(t, script("a", 3)...)
+	srvB := ssetest.New(t, script("b", 5)...)
+	c.HTTPClient = srvA.Client() // plain HTTP: the same for both
+	a := mustNewStream(t, c, "GET", srvA.URL, "")
+	b := mustNewStream(t, c, "GET", srvB.URL, "")
+	var wg sync.WaitGroup
+	for _, s := range []*Stream{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readAll(s)
+		}()
+	}
+	wg.Wait()
+	states := func(n int) []ReadyState {
+		var st []ReadyState
+		for range n {
+			st = append(st, StateOpen, StateConnecting)
+		}
+		return append(st, StateClosed)
+	}
+	want := map[*Stream]*record{
+		a: {Comments: []string{"a0", "a1", "a2"}, States: states(3), Reconnects: 3},
+		b: {Comments: []string{"b0", "b1", "b2", "b3", "b4"}, States: states(5), Reconnects: 5},
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("observed per stream (-want +got):\n%s", diff)
 	}
 }

@@ -1966,3 +1966,79 @@ func TestObserversReceiveTheirStream(t *testing.T) {
 		t.Errorf("observed per stream (-want +got):\n%s", diff)
 	}
 }
+
+// PrepareRequest learns each attempt's number, last event ID, previous
+// response and error, and may send another request (MCP resumes a POST's
+// stream with a GET elsewhere); the client still sets Accept,
+// Cache-Control and Last-Event-ID on it.
+func TestPrepareRequestResume(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Header("Mcp-Session-Id", "s1"), ssetest.Send(ssetest.Event{ID: "1", Data: "a"}), ssetest.Drop()},
+		ssetest.Script{ssetest.Header("Mcp-Session-Id", "s2"), ssetest.Send(ssetest.Event{ID: "2", Data: "b"})},
+	)
+	c, _ := testClient(srv)
+	type seen struct {
+		N           int
+		LastEventID string
+		Session     string // of the previous response
+		Err         string // what the previous attempt's error is
+	}
+	var attempts []seen
+	c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
+		sn := seen{N: a.N, LastEventID: a.LastEventID}
+		if a.Response != nil {
+			sn.Session = a.Response.Header.Get("Mcp-Session-Id")
+		}
+		switch {
+		case a.Err == nil:
+		case errors.Is(a.Err, ErrResponseEnded):
+			sn.Err = "ended"
+		default:
+			sn.Err = "other"
+		}
+		attempts = append(attempts, sn)
+		if a.N == 1 {
+			return req, nil
+		}
+		get, err := http.NewRequest("GET", req.URL.String()+"resume?session="+sn.Session, nil)
+		if err != nil {
+			return nil, err
+		}
+		get.Header.Set("Mcp-Session-Id", sn.Session)
+		get.Header.Set("Last-Event-ID", "stale") // the client's ID wins
+		return get, nil
+	}
+	req := newRequest(t, "POST", srv.URL+"/", `{"method":"tools/call"}`)
+	req.Header.Set("Authorization", "Bearer t")
+	s, err := c.NewStream(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if evs := readAll(s); len(evs) != 2 || !errors.Is(s.Err(), ErrNoContent) {
+		t.Fatalf("events %v, Err %v", evs, s.Err())
+	}
+	want := []seen{{N: 1}, {2, "1", "s1", "other"}, {3, "2", "s2", "ended"}}
+	if diff := cmp.Diff(want, attempts); diff != "" {
+		t.Errorf("attempts (-want +got):\n%s", diff)
+	}
+	type sent struct {
+		Method, URI, Body                                      string
+		Accept, CacheControl, LastEventID, Session, Authorized string
+	}
+	var got []sent
+	for _, r := range srv.Requests() {
+		got = append(got, sent{r.Method, r.URL.RequestURI(), string(r.Body),
+			r.Header.Get("Accept"), r.Header.Get("Cache-Control"), r.Header.Get("Last-Event-ID"),
+			r.Header.Get("Mcp-Session-Id"), r.Header.Get("Authorization")})
+	}
+	wantSent := []sent{
+		{"POST", "/", `{"method":"tools/call"}`, "text/event-stream", "no-cache", "", "", "Bearer t"},
+		{"GET", "/resume?session=s1", "", "text/event-stream", "no-cache", "1", "s1", ""},
+		{"GET", "/resume?session=s2", "", "text/event-stream", "no-cache", "2", "s2", ""},
+	}
+	if diff := cmp.Diff(wantSent, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}

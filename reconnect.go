@@ -27,16 +27,14 @@ var errReconnect = errors.New("sse: reconnect asked for")
 // connect makes attempts until one gives a stream to read, or the stream
 // ends.
 func (s *Stream) connect() bool {
-	var prev error
 	for {
-		err := s.attemptOnce(prev)
+		err := s.attemptOnce(s.prevErr)
 		if err == nil {
 			return true
 		}
 		if !s.retryAfter(err) {
 			return false
 		}
-		prev = err
 	}
 }
 
@@ -52,6 +50,9 @@ func (s *Stream) retryAfter(err error) bool {
 		s.failures = 0
 		s.bo.reset()
 	}
+	// Whatever ended the attempt, a connection read to its end included,
+	// is the next Attempt's Err.
+	s.prevErr = err
 	if err == errReconnect {
 		s.drainWake()
 		return true

@@ -71,6 +71,7 @@ type Stream struct {
 	bo        backOff
 	failingAt time.Time // when the current run of failed attempts began
 	failures  int       // failed attempts in a row
+	prevErr   error     // why the last attempt ended, for the next Attempt
 
 	state  atomic.Int32
 	closed atomic.Bool

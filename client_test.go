@@ -2042,3 +2042,44 @@ func TestPrepareRequestResume(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
+
+// No exported method of a zero Stream panics, and Next says why it
+// returns false. A nil *Client returns an error.
+func TestZeroValues(t *testing.T) {
+	var s Stream
+	// Before Next too: the zero Stream will never connect.
+	if st, err := s.State(), s.Err(); st != StateClosed || err == nil {
+		t.Errorf("zero Stream before Next: State %v, Err %v; want closed and an error", st, err)
+	}
+	if s.Next() {
+		t.Error("Next on a zero Stream = true")
+	}
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "zero Stream") {
+		t.Errorf("Err = %v, want one that names the zero Stream", err)
+	}
+	for ev, err := range s.All() {
+		if err == nil {
+			t.Errorf("All yielded %v", ev)
+		}
+	}
+	// The rest must merely not panic, and give zero answers.
+	if ev, id := s.Event(), s.LastEventID(); ev != (Event{}) || id != "" || s.Data() != nil || s.Type() != nil || s.ID() != nil {
+		t.Errorf("zero Stream: Event %+v, LastEventID %q, Data %q", ev, id, s.Data())
+	}
+	if s.Response() != nil {
+		t.Errorf("zero Stream: Response = %v", s.Response())
+	}
+	s.Reconnect()
+	if err := s.Close(); err != nil || s.Close() != nil || s.State() != StateClosed {
+		t.Errorf("zero Stream: Close = %v, then State %v", err, s.State())
+	}
+
+	var c *Client
+	req := newRequest(t, "GET", "http://127.0.0.1:1/", "")
+	if s, err := c.NewStream(req); s != nil || err == nil {
+		t.Errorf("nil Client: NewStream = %v, %v", s, err)
+	}
+	if s, err := c.Do(req); s != nil || err == nil {
+		t.Errorf("nil Client: Do = %v, %v", s, err)
+	}
+}

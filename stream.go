@@ -363,6 +363,9 @@ func (s *Stream) closeConn() {
 // for a 204), an error wrapping [ErrEventTooLarge], a [*GaveUpError], and
 // so on.
 func (s *Stream) Err() error {
+	if s.c == nil {
+		return errZeroStream
+	}
 	if !s.done && s.closed.Load() {
 		return ErrClosed
 	}
@@ -398,8 +401,14 @@ func (s *Stream) LastEventID() string {
 // body, which belongs to the stream.
 func (s *Stream) Response() *http.Response { return s.resp.Load() }
 
-// State returns the stream's ReadyState.
-func (s *Stream) State() ReadyState { return ReadyState(s.state.Load()) }
+// State returns the stream's ReadyState. A zero Stream, which can never
+// connect, is StateClosed.
+func (s *Stream) State() ReadyState {
+	if s.c == nil {
+		return StateClosed
+	}
+	return ReadyState(s.state.Load())
+}
 
 // All returns an iterator over the stream's events. If the stream fails,
 // the last pair yielded carries the error. Breaking out of the loop leaves

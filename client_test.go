@@ -1781,6 +1781,23 @@ func TestReconnect(t *testing.T) {
 			}
 		})
 	})
+	// A Reconnect before the first attempt is carried out by that attempt;
+	// it must not also cut short the wait after it.
+	t.Run("BeforeFirstNext", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			_, hc := memScripts(t, ssetest.Script{ssetest.Respond(503, "")}, ssetest.Script{ssetest.Data("b")})
+			c := &Client{HTTPClient: hc, ReconnectionTime: time.Second}
+			s := mustNewStream(t, c, "GET", memURL, "")
+			s.Reconnect()
+			start := time.Now()
+			if !s.Next() || s.Event().Data != "b" {
+				t.Fatalf("Next: %v, Err %v", s.Event(), s.Err())
+			}
+			if d := time.Since(start); d < time.Second {
+				t.Errorf("waited %v after the 503, want the reconnection time (1s) or more", d)
+			}
+		})
+	})
 	t.Run("DoStream", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
 			release := make(chan struct{})

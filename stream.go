@@ -168,7 +168,11 @@ func (s *Stream) attemptOnce(prevErr error) error {
 	s.setState(StateConnecting)
 	conn := newConnection(s.ctx, s.c.IdleTimeout)
 	s.mu.Lock()
-	s.restart = false // this attempt is the reconnect asked for
+	// This attempt is the reconnect asked for, if any: a wake-up left
+	// from a Reconnect made when nothing was in progress (before the
+	// first attempt) must not cut short a later wait.
+	s.restart = false
+	s.drainWake()
 	s.current = conn
 	s.mu.Unlock()
 	err := s.send(conn, prevErr)
@@ -440,13 +444,15 @@ func (s *Stream) Reconnect() {
 	s.mu.Lock()
 	s.restart = true
 	conn := s.current
-	s.mu.Unlock()
-	if conn != nil {
-		conn.interrupt()
-	}
+	// Under mu, so that an attempt starting now clears both the request
+	// and the wake-up, or neither.
 	select {
 	case s.wake <- struct{}{}:
 	default:
+	}
+	s.mu.Unlock()
+	if conn != nil {
+		conn.interrupt()
 	}
 }
 

@@ -2100,3 +2100,49 @@ func TestZeroValues(t *testing.T) {
 		t.Errorf("nil Client: Do = %v, %v", s, err)
 	}
 }
+
+// A request without a header map, which http.Client.Do accepts, works with
+// Do, NewStream and a PrepareRequest that returns one.
+func TestNilHeader(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "do"})},
+		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "a"}), ssetest.Drop()},
+		ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Respond(204, "")},
+		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "b"}), ssetest.Drop()},
+		ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Respond(204, "")},
+	)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := func() *http.Request { return &http.Request{Method: "GET", URL: u} }
+	c, _ := testClient(srv)
+	s, err := c.Do(bare())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := readAll(s); len(evs) != 1 || s.Err() != nil {
+		t.Errorf("Do: events %v, Err %v", evs, s.Err())
+	}
+	for _, prepare := range []func(*http.Request, Attempt) (*http.Request, error){
+		nil,
+		func(*http.Request, Attempt) (*http.Request, error) { return bare(), nil },
+	} {
+		c.PrepareRequest = prepare
+		s, err := c.NewStream(bare())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if evs := readAll(s); len(evs) != 1 || !errors.Is(s.Err(), ErrNoContent) {
+			t.Errorf("NewStream (PrepareRequest %v): events %v, Err %v", prepare != nil, evs, s.Err())
+		}
+	}
+	for i, r := range srv.Requests() {
+		if got := r.Header.Get("Accept"); got != "text/event-stream" {
+			t.Errorf("request %d: Accept %q", i+1, got)
+		}
+	}
+}
+

@@ -2146,3 +2146,37 @@ func TestNilHeader(t *testing.T) {
 	}
 }
 
+// A request that PrepareRequest returns is the caller's: the client sets
+// its headers on a copy, so a request made once and returned for every
+// attempt, by any number of streams at once, is never changed (nor raced
+// on).
+func TestPrepareRequestResultNotChanged(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t)
+	srv.After = ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "a"})}
+	c, _ := testClient(srv)
+	c.MaxRetries = 1
+	shared, _ := http.NewRequest("GET", srv.URL, nil)
+	shared.Header.Set("X-Token", "t")
+	c.PrepareRequest = func(*http.Request, Attempt) (*http.Request, error) { return shared, nil }
+	var wg sync.WaitGroup
+	for range 4 {
+		s := mustNewStream(t, c, "GET", srv.URL, "")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < 5 && s.Next(); n++ {
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	if diff := cmp.Diff(http.Header{"X-Token": {"t"}}, shared.Header); diff != "" {
+		t.Errorf("the request PrepareRequest returned was changed (-want +got):\n%s", diff)
+	}
+	for i, r := range srv.Requests() {
+		if r.Header.Get("X-Token") != "t" || r.Header.Get("Accept") != "text/event-stream" {
+			t.Errorf("request %d: headers %v", i+1, r.Header)
+		}
+	}
+}

@@ -264,7 +264,10 @@ func (s *Stream) newRequest(ctx context.Context, prevErr error) (*http.Request, 
 		}
 		if made != req {
 			lacksBody = false
-			made = made.WithContext(ctx)
+			// A copy: the headers set below must not change the caller's
+			// request, which may be returned for every attempt, by any
+			// number of streams at once.
+			made = made.Clone(ctx)
 			if made.Header == nil {
 				made.Header = make(http.Header)
 			}

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -2339,5 +2341,67 @@ func TestCheckRedirect(t *testing.T) {
 	}
 	if err := checkRedirect(httptest.NewRequest("GET", "http://h/", nil), via); err == nil {
 		t.Errorf("redirect %d followed", maxRedirects+1)
+	}
+}
+
+// A certificate that does not verify ends the stream: no retry can mend
+// it.
+func TestCertificateErrorNotRetried(t *testing.T) {
+	checkLeaks(t)
+	var requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake errors
+	srv.StartTLS()
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{}} // trusts the system's roots, not srv's
+	defer hc.CloseIdleConnections()
+	c, rec := recordedClient(hc)
+	c.MaxRetries = 3 // a bound, were it retried
+	var reconnects int
+	c.OnReconnect = func(*Stream, ReconnectInfo) { reconnects++ }
+	s := mustNewStream(t, c, "GET", srv.URL, "")
+	readAll(s)
+	var cve *tls.CertificateVerificationError
+	if !errors.As(s.Err(), &cve) || errors.Is(s.Err(), ErrGaveUp) {
+		t.Errorf("Err = %v, want the certificate error itself", s.Err())
+	}
+	if reconnects != 0 || len(rec.Delays()) != 0 || requests.Load() != 0 {
+		t.Errorf("%d reconnects, delays %v, %d requests; want none", reconnects, rec.Delays(), requests.Load())
+	}
+	if _, err := c.Do(newRequest(t, "GET", srv.URL, "")); !errors.As(err, &cve) {
+		t.Errorf("Do = %v, want the certificate error", err)
+	}
+}
+
+// An error's message carries no raw control character from the server
+// (a terminal escape, a newline that forges a log line); the fields keep
+// the bytes as they came.
+func TestResponseErrorEscapesServerText(t *testing.T) {
+	checkLeaks(t)
+	const body = "\x1b[2J\nERROR forged log line\x07"
+	srv := ssetest.New(t, ssetest.Script{ssetest.Respond(401, body)})
+	c, _ := testClient(srv)
+	_, err := c.Do(newRequest(t, "GET", srv.URL, ""))
+	var re *ResponseError
+	if !errors.As(err, &re) || string(re.Body) != body {
+		t.Fatalf("Do = %v, want a *ResponseError with the raw body", err)
+	}
+	for _, e := range []error{
+		err,
+		&GaveUpError{Attempts: 2, Err: err},
+		&ResponseError{StatusCode: 401, Status: "401 \x1b]0;owned\x07\r\nX-Injected: 1"},
+		&ResponseError{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/html\x1b[31m"}}, Err: ErrContentType},
+		&ResponseError{StatusCode: 500, Body: []byte("\xff\xfe bad \u009b")},
+	} {
+		msg := e.Error()
+		for _, r := range msg {
+			if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
+				t.Errorf("Error() = %q: raw %U", msg, r)
+				break
+			}
+		}
+	}
+	if msg := err.Error(); !strings.Contains(msg, `\x1b[2J\nERROR forged log line\a`) {
+		t.Errorf("Error() = %q, want the body escaped", msg)
 	}
 }

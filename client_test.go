@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -1185,6 +1186,9 @@ func TestParseRetryAfter(t *testing.T) {
 		"soon":                          0,
 		"Thu, 01 Jan 2026 00:01:00 GMT": time.Minute,
 		"Wed, 31 Dec 2025 00:00:00 GMT": 0,
+		"4294967296":                    4294967296 * time.Second,
+		"9223372037":                    math.MaxInt64, // just past what a Duration holds
+		"99999999999999999999999":       math.MaxInt64,
 	} {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
@@ -2370,6 +2374,47 @@ func TestCertificateErrorNotRetried(t *testing.T) {
 	}
 	if _, err := c.Do(newRequest(t, "GET", srv.URL, "")); !errors.As(err, &cve) {
 		t.Errorf("Do = %v, want the certificate error", err)
+	}
+}
+
+// Retry-After is honoured on every refused response that is retried: 429,
+// 503 and any 5xx, 408, and one that CheckResponse marks Retryable; in
+// seconds or as a date; capped by MaxReconnectionTime, however large.
+func TestRetryAfterStatuses(t *testing.T) {
+	checkLeaks(t)
+	date := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Header("Retry-After", "7"), ssetest.Respond(429, "")},
+		ssetest.Script{ssetest.Header("Retry-After", "8"), ssetest.Respond(500, "")},
+		ssetest.Script{ssetest.Header("Retry-After", "9"), ssetest.Respond(408, "")},
+		ssetest.Script{ssetest.Header("Retry-After", "10"), ssetest.Respond(401, "refresh")},
+		ssetest.Script{ssetest.Header("Retry-After", date), ssetest.Respond(503, "")},
+		// 2^32 seconds and more: the longest wait there is, capped.
+		ssetest.Script{ssetest.Header("Retry-After", "4294967296"), ssetest.Respond(503, "")},
+		ssetest.Script{ssetest.Header("Retry-After", "99999999999999999999999"), ssetest.Respond(503, "")},
+	)
+	c, rec := testClient(srv)
+	c.MaxReconnectionTime = 2 * time.Minute
+	c.CheckResponse = func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusUnauthorized {
+			return Retryable(DefaultCheckResponse(resp))
+		}
+		return DefaultCheckResponse(resp)
+	}
+	s := mustNewStream(t, c, "GET", srv.URL, "")
+	readAll(s)
+	d := rec.Delays()
+	if len(d) != 7 {
+		t.Fatalf("delays %v, want 7", d)
+	}
+	if diff := cmp.Diff([]time.Duration{7 * time.Second, 8 * time.Second, 9 * time.Second, 10 * time.Second}, d[:4]); diff != "" {
+		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+	if d[4] < 20*time.Second || d[4] > 31*time.Second {
+		t.Errorf("Retry-After date 30s away: delay %v", d[4])
+	}
+	if diff := cmp.Diff([]time.Duration{2 * time.Minute, 2 * time.Minute}, d[5:]); diff != "" {
+		t.Errorf("huge Retry-After: delays (-want +got):\n%s", diff)
 	}
 }
 

@@ -127,6 +127,14 @@ func (s *Stream) retryable(err error) bool {
 // not text/event-stream), on a certificate that does not verify (which no
 // retry can mend), and on context.Canceled.
 //
+// A refused response that is retried, by this function or any other
+// means (ShouldRetry, [Retryable]), is waited for at least as long as its
+// Retry-After header asks, in seconds or as an HTTP date: a 429 or a 503
+// as much as a 401 that CheckResponse marks Retryable. However long it
+// asks for (2^32 seconds or more, even past what a time.Duration holds),
+// the wait is then MaxReconnectionTime: a huge value is never taken for
+// none.
+//
 // A stream never asks ShouldRetry about the errors that end it whatever
 // is said: after Close, when the request's context is done, an event over
 // MaxEventSize, a body that cannot be sent again, and errors marked with

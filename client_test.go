@@ -879,17 +879,22 @@ func TestContextCancel(t *testing.T) {
 		}
 	})
 	t.Run("Deadline", func(t *testing.T) {
-		srv := ssetest.New(t, ssetest.Script{ssetest.Hold()})
-		c, _ := testClient(srv)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-		s, _ := c.NewStream(req)
-		defer s.Close()
-		readAll(s)
-		if !errors.Is(s.Err(), context.DeadlineExceeded) || len(srv.Requests()) > 1 {
-			t.Errorf("Err = %v, %d requests", s.Err(), len(srv.Requests()))
-		}
+		bubble(t, func(t *testing.T) {
+			h, hc := memScripts(t, ssetest.Script{ssetest.Data("1"), ssetest.Hold()})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", memURL, nil)
+			s, _ := (&Client{HTTPClient: hc}).NewStream(req)
+			defer s.Close()
+			start := time.Now()
+			evs := readAll(s)
+			if len(evs) != 1 || !errors.Is(s.Err(), context.DeadlineExceeded) || len(h.Requests()) != 1 {
+				t.Errorf("events %v, Err = %v, %d requests", evs, s.Err(), len(h.Requests()))
+			}
+			if d := time.Since(start); d != 20*time.Millisecond {
+				t.Errorf("the stream ended after %v, want the deadline, 20ms", d)
+			}
+		})
 	})
 	t.Run("DuringWait", func(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})

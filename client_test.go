@@ -1156,6 +1156,7 @@ func TestDefaultShouldRetry(t *testing.T) {
 // the stream decides them now, before it asks ShouldRetry, so that a
 // custom ShouldRetry cannot override them.)
 func TestFixedClassification(t *testing.T) {
+	checkLeaks(t)
 	for _, tt := range []struct {
 		err  error
 		want bool
@@ -1504,6 +1505,7 @@ func TestRefusedBodyStalls(t *testing.T) {
 // A URL the transport can never fetch fails NewStream and Do, rather than being
 // retried for ever as a network error.
 func TestUnusableURL(t *testing.T) {
+	checkLeaks(t)
 	for _, raw := range []string{"localhost:8080/events", "ftp://example.com/x", "http:///no-host"} {
 		req, err := http.NewRequest("GET", raw, nil)
 		if err != nil {
@@ -1776,8 +1778,11 @@ func TestReconnect(t *testing.T) {
 			c := &Client{HTTPClient: hc, ReconnectionTime: time.Hour,
 				OnReconnect: func(_ *Stream, ri ReconnectInfo) { waiting <- ri.Delay }}
 			s := mustNewStream(t, c, "GET", memURL, "")
+			if !s.Next() || s.Event().Data != "a" {
+				t.Fatalf("first event: %v, Err %v", s.Event(), s.Err())
+			}
 			next := make(chan bool)
-			go func() { next <- s.Next() && s.Next() }()
+			go func() { next <- s.Next() }() // the server ends; Next waits to reconnect
 			if d := <-waiting; d != DefaultMaxReconnectionTime {
 				t.Errorf("delay %v, want the cap, %v", d, DefaultMaxReconnectionTime)
 			}
@@ -2074,6 +2079,7 @@ func TestPrepareRequestResume(t *testing.T) {
 // No exported method of a zero Stream panics, and Next says why it
 // returns false. A nil *Client returns an error.
 func TestZeroValues(t *testing.T) {
+	checkLeaks(t)
 	var s Stream
 	// Before Next too: the zero Stream will never connect.
 	if st, err := s.State(), s.Err(); st != StateClosed || err == nil {

@@ -83,8 +83,9 @@ type Client struct {
 	// which then replaces the default: exponential growth from the
 	// reconnection time, doubling after each attempt that delivers no
 	// event, with up to half of each delay added as jitter, capped by
-	// MaxReconnectionTime. Either way the server's "retry", and a
-	// Retry-After header on a refused response, are the least delay, and
+	// MaxReconnectionTime. Either way the server's "retry", and the
+	// Retry-After header of a refused response that is retried (whatever
+	// its status: see DefaultShouldRetry), are the least delay, and
 	// MaxReconnectionTime the most. A BackOff that returns backoff.Stop
 	// ends the stream with a [*GaveUpError]. Reset is called after a
 	// connection that delivered events.

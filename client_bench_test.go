@@ -46,12 +46,12 @@ func blocksFor(n int) int { return (n + 999) / 1000 * 1000 }
 func benchStream(b *testing.B) *Stream {
 	srv := benchServer()
 	b.Cleanup(srv.Close)
-	c := &Client{HTTPClient: srv.Client(), OneShot: true}
+	c := &Client{HTTPClient: srv.Client()}
 	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/?n=%d", srv.URL, blocksFor(b.N)), nil)
 	b.SetBytes(int64(len(benchBlock) / 1000))
 	b.ReportAllocs()
 	b.ResetTimer()
-	s, err := c.Connect(req)
+	s, err := c.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,17 +109,19 @@ func BenchmarkRawBody(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// TestHelperIdleServer is not a test: BenchmarkIdleStreams runs the test
-// binary with it as a server in another process, so that the memory it
-// measures is the client's alone. The server sends one event on each
-// connection and holds it until its stdin closes.
-func TestHelperIdleServer(t *testing.T) {
-	if os.Getenv("SSE_IDLE_SERVER") != "1" {
-		t.Skip("helper process for BenchmarkIdleStreams")
-	}
+// idleServerEnv, set to "1", makes the test binary run idleServer instead
+// of its tests (see TestMain).
+const idleServerEnv = "SSE_IDLE_SERVER"
+
+// idleServer is the server of BenchmarkIdleStreams, in another process, so
+// that the memory the benchmark measures is the client's alone. It prints
+// its address, sends one event on each connection and holds it until its
+// stdin closes, then exits.
+func idleServer() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	done := make(chan struct{})
 	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
@@ -151,8 +153,8 @@ func BenchmarkIdleStreams(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^TestHelperIdleServer$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), "SSE_IDLE_SERVER=1")
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), idleServerEnv+"=1")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -212,7 +214,11 @@ func BenchmarkIdleStreams(b *testing.B) {
 				ss := make([]*Stream, streams)
 				for i := range ss {
 					req, _ := http.NewRequest("GET", url, nil)
-					ss[i], _ = c.Connect(req)
+					s, err := c.NewStream(req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ss[i] = s
 					if !ss[i].Next() {
 						b.Fatal(ss[i].Err())
 					}

@@ -84,7 +84,8 @@ type ResponseError struct {
 	Body []byte
 	// RetryAfter is the delay the server asked for with Retry-After, in
 	// seconds or as an HTTP date, or zero. A delay too large to represent
-	// is the largest time.Duration.
+	// is the largest time.Duration. A stream that retries the response
+	// waits at least that long, at most MaxReconnectionTime.
 	RetryAfter time.Duration
 	// Err is ErrContentType for a 200 of the wrong type, ErrNoContent for
 	// a 204, else nil.

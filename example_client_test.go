@@ -12,7 +12,7 @@ import (
 	"github.com/ssekit/sse/ssetest"
 )
 
-func ExampleConnect() {
+func ExampleNewStream() {
 	srv := ssetest.NewServer(ssetest.Script{
 		ssetest.Send(ssetest.Event{Type: "greeting", Data: "hello", ID: "1"}),
 		ssetest.Data("world"),
@@ -20,16 +20,15 @@ func ExampleConnect() {
 	defer srv.Close()
 
 	req, _ := http.NewRequest("GET", srv.URL, nil)
-	stream, err := sse.Connect(req)
+	stream, err := sse.NewStream(req)
 	if err != nil {
 		panic(err)
 	}
 	defer stream.Close()
-	if stream.Next() {
-		ev := stream.Event()
-		fmt.Println(ev.Type, ev.Data, ev.ID)
-	}
-	if stream.Next() {
+	for range 2 {
+		if !stream.Next() {
+			break
+		}
 		ev := stream.Event()
 		fmt.Println(ev.Type, ev.Data, ev.ID)
 	}
@@ -38,9 +37,10 @@ func ExampleConnect() {
 	// message world 1
 }
 
-// A one-shot POST, as LLM APIs stream a completion: the end of the
-// response is the end of the stream, and Err is nil.
-func ExampleClient_oneShot() {
+// A one-shot POST, as LLM APIs stream a completion: Do returns when the
+// headers have arrived, the end of the response is the end of the stream,
+// and Err is nil.
+func ExampleClient_Do() {
 	srv := ssetest.NewServer(ssetest.Script{
 		ssetest.Data(`{"delta":"Hel"}`),
 		ssetest.Data(`{"delta":"lo"}`),
@@ -48,13 +48,17 @@ func ExampleClient_oneShot() {
 	})
 	defer srv.Close()
 
-	client := &sse.Client{HTTPClient: srv.Client(), OneShot: true, MaxRetries: 3}
-	req, _ := http.NewRequestWithContext(context.Background(), "POST", srv.URL,
+	client := &sse.Client{HTTPClient: srv.Client()}
+	// Do waits for the headers as long as the context allows.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL,
 		strings.NewReader(`{"prompt":"Say hello"}`))
 	req.Header.Set("Content-Type", "application/json")
-	stream, err := client.Connect(req)
+	stream, err := client.Do(req)
 	if err != nil {
-		panic(err)
+		fmt.Println("refused:", err) // a *sse.ResponseError for a 4xx or 5xx
+		return
 	}
 	defer stream.Close()
 	for ev, err := range stream.All() {
@@ -74,6 +78,25 @@ func ExampleClient_oneShot() {
 	// request body: {"prompt":"Say hello"}
 }
 
+// A refused one-shot request: the *ResponseError holds the status and the
+// start of the body, such as the JSON error an API sends.
+func ExampleResponseError() {
+	srv := ssetest.NewServer(ssetest.Script{
+		ssetest.Header("Content-Type", "application/json"),
+		ssetest.Respond(http.StatusUnauthorized, `{"error":"invalid API key"}`),
+	})
+	defer srv.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(`{"prompt":"hi"}`))
+	_, err := (&sse.Client{HTTPClient: srv.Client()}).Do(req)
+	var re *sse.ResponseError
+	if errors.As(err, &re) {
+		fmt.Println(re.StatusCode, string(re.Body))
+	}
+	// Output:
+	// 401 {"error":"invalid API key"}
+}
+
 // A stream that refreshes its token when the server answers 401, and
 // reconnects.
 func ExampleClient_CheckResponse() {
@@ -87,9 +110,9 @@ func ExampleClient_CheckResponse() {
 	client := &sse.Client{
 		HTTPClient:       srv.Client(),
 		ReconnectionTime: time.Millisecond,
-		PrepareRequest: func(req *http.Request, attempt int) error {
+		PrepareRequest: func(req *http.Request, a sse.Attempt) (*http.Request, error) {
 			req.Header.Set("Authorization", "Bearer "+token)
-			return nil
+			return req, nil
 		},
 		CheckResponse: func(resp *http.Response) error {
 			err := sse.DefaultCheckResponse(resp)
@@ -99,12 +122,12 @@ func ExampleClient_CheckResponse() {
 			}
 			return err
 		},
-		OnRetry: func(ri sse.RetryInfo) {
-			fmt.Printf("attempt %d after: %v\n", ri.Attempt, ri.Err)
+		OnReconnect: func(s *sse.Stream, r sse.ReconnectInfo) {
+			fmt.Printf("attempt %d after: %v\n", r.Attempt, r.Err)
 		},
 	}
 	req, _ := http.NewRequest("GET", srv.URL, nil)
-	stream, _ := client.Connect(req)
+	stream, _ := client.NewStream(req)
 	defer stream.Close()
 	for stream.Next() {
 		fmt.Println(string(stream.Data()))
@@ -113,8 +136,60 @@ func ExampleClient_CheckResponse() {
 	// Output:
 	// attempt 2 after: sse: server answered 401 Unauthorized: token expired
 	// secret
-	// attempt 3 after: sse: server closed the stream
+	// attempt 3 after: sse: server ended the response
 	// true
+}
+
+// A protocol that resumes differently than it starts, as MCP's Streamable
+// HTTP transport: the stream starts with a POST, and after a drop resumes
+// with a GET that carries Last-Event-ID and the session's header.
+func ExampleClient_PrepareRequest() {
+	srv := ssetest.NewServer(
+		ssetest.Script{
+			ssetest.Header("Mcp-Session-Id", "s1"),
+			ssetest.Send(ssetest.Event{ID: "1", Data: "progress 50%"}),
+			ssetest.Drop(),
+		},
+		ssetest.Script{
+			ssetest.RequireHeader("Mcp-Session-Id", "s1"),
+			ssetest.RequireLastEventID("1"),
+			ssetest.Send(ssetest.Event{ID: "2", Data: "result"}),
+		},
+	)
+	defer srv.Close()
+
+	client := &sse.Client{
+		HTTPClient:       srv.Client(),
+		ReconnectionTime: time.Millisecond,
+		PrepareRequest: func(req *http.Request, a sse.Attempt) (*http.Request, error) {
+			if a.N == 1 || a.LastEventID == "" {
+				return req, nil
+			}
+			get, err := http.NewRequest(http.MethodGet, req.URL.String(), nil)
+			if err != nil {
+				return nil, err
+			}
+			get.Header.Set("Accept", "text/event-stream")
+			get.Header.Set("Mcp-Session-Id", a.Response.Header.Get("Mcp-Session-Id"))
+			return get, nil
+		},
+	}
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(`{"method":"tools/call"}`))
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	stream, _ := client.NewStream(req)
+	defer stream.Close()
+	for stream.Next() {
+		fmt.Println(stream.Event().ID, string(stream.Data()))
+	}
+	for _, r := range srv.Requests() {
+		fmt.Printf("%s Last-Event-ID: %q\n", r.Method, r.LastEventID())
+	}
+	// Output:
+	// 1 progress 50%
+	// 2 result
+	// POST Last-Event-ID: ""
+	// GET Last-Event-ID: "1"
+	// GET Last-Event-ID: "2"
 }
 
 // Observing the connection: its state and the reconnects.
@@ -129,10 +204,10 @@ func ExampleClient_OnStateChange() {
 
 	client := &sse.Client{
 		HTTPClient:    srv.Client(),
-		OnStateChange: func(s sse.ReadyState) { fmt.Println("state:", s) },
+		OnStateChange: func(s *sse.Stream, state sse.ReadyState) { fmt.Println("state:", state) },
 	}
 	req, _ := http.NewRequest("GET", srv.URL, nil)
-	stream, _ := client.Connect(req)
+	stream, _ := client.NewStream(req)
 	defer stream.Close()
 	for stream.Next() {
 		fmt.Println("event:", stream.Event().Data)

@@ -27,16 +27,14 @@ var errReconnect = errors.New("sse: reconnect asked for")
 // connect makes attempts until one gives a stream to read, or the stream
 // ends.
 func (s *Stream) connect() bool {
-	var prev error
 	for {
-		err := s.attemptOnce(prev)
+		err := s.attemptOnce(s.prevErr)
 		if err == nil {
 			return true
 		}
 		if !s.retryAfter(err) {
 			return false
 		}
-		prev = err
 	}
 }
 
@@ -52,6 +50,9 @@ func (s *Stream) retryAfter(err error) bool {
 		s.failures = 0
 		s.bo.reset()
 	}
+	// Whatever ended the attempt, a connection read to its end included,
+	// is the next Attempt's Err.
+	s.prevErr = err
 	if err == errReconnect {
 		s.drainWake()
 		return true
@@ -125,6 +126,14 @@ func (s *Stream) retryable(err error) bool {
 // stream on any other response (204, other 4xx, another 2xx, a 200 that is
 // not text/event-stream), on a certificate that does not verify (which no
 // retry can mend), and on context.Canceled.
+//
+// A refused response that is retried, by this function or any other
+// means (ShouldRetry, [Retryable]), is waited for at least as long as its
+// Retry-After header asks, in seconds or as an HTTP date: a 429 or a 503
+// as much as a 401 that CheckResponse marks Retryable. However long it
+// asks for (2^32 seconds or more, even past what a time.Duration holds),
+// the wait is then MaxReconnectionTime: a huge value is never taken for
+// none.
 //
 // A stream never asks ShouldRetry about the errors that end it whatever
 // is said: after Close, when the request's context is done, an event over

@@ -71,6 +71,7 @@ type Stream struct {
 	bo        backOff
 	failingAt time.Time // when the current run of failed attempts began
 	failures  int       // failed attempts in a row
+	prevErr   error     // why the last attempt ended, for the next Attempt
 
 	state  atomic.Int32
 	closed atomic.Bool
@@ -167,7 +168,11 @@ func (s *Stream) attemptOnce(prevErr error) error {
 	s.setState(StateConnecting)
 	conn := newConnection(s.ctx, s.c.IdleTimeout)
 	s.mu.Lock()
-	s.restart = false // this attempt is the reconnect asked for
+	// This attempt is the reconnect asked for, if any: a wake-up left
+	// from a Reconnect made when nothing was in progress (before the
+	// first attempt) must not cut short a later wait.
+	s.restart = false
+	s.drainWake()
 	s.current = conn
 	s.mu.Unlock()
 	err := s.send(conn, prevErr)
@@ -259,7 +264,10 @@ func (s *Stream) newRequest(ctx context.Context, prevErr error) (*http.Request, 
 		}
 		if made != req {
 			lacksBody = false
-			made = made.WithContext(ctx)
+			// A copy: the headers set below must not change the caller's
+			// request, which may be returned for every attempt, by any
+			// number of streams at once.
+			made = made.Clone(ctx)
 			if made.Header == nil {
 				made.Header = make(http.Header)
 			}
@@ -362,6 +370,9 @@ func (s *Stream) closeConn() {
 // for a 204), an error wrapping [ErrEventTooLarge], a [*GaveUpError], and
 // so on.
 func (s *Stream) Err() error {
+	if s.c == nil {
+		return errZeroStream
+	}
 	if !s.done && s.closed.Load() {
 		return ErrClosed
 	}
@@ -397,8 +408,14 @@ func (s *Stream) LastEventID() string {
 // body, which belongs to the stream.
 func (s *Stream) Response() *http.Response { return s.resp.Load() }
 
-// State returns the stream's ReadyState.
-func (s *Stream) State() ReadyState { return ReadyState(s.state.Load()) }
+// State returns the stream's ReadyState. A zero Stream, which can never
+// connect, is StateClosed.
+func (s *Stream) State() ReadyState {
+	if s.c == nil {
+		return StateClosed
+	}
+	return ReadyState(s.state.Load())
+}
 
 // All returns an iterator over the stream's events. If the stream fails,
 // the last pair yielded carries the error. Breaking out of the loop leaves
@@ -430,13 +447,15 @@ func (s *Stream) Reconnect() {
 	s.mu.Lock()
 	s.restart = true
 	conn := s.current
-	s.mu.Unlock()
-	if conn != nil {
-		conn.interrupt()
-	}
+	// Under mu, so that an attempt starting now clears both the request
+	// and the wake-up, or neither.
 	select {
 	case s.wake <- struct{}{}:
 	default:
+	}
+	s.mu.Unlock()
+	if conn != nil {
+		conn.interrupt()
 	}
 }
 

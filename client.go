@@ -161,15 +161,20 @@ type Client struct {
 // carries Last-Event-ID and the session's Mcp-Session-Id:
 //
 //	PrepareRequest: func(req *http.Request, a sse.Attempt) (*http.Request, error) {
-//		if a.N == 1 || a.LastEventID == "" {
-//			return req, nil
+//		if a.N == 1 {
+//			return req, nil // the POST itself
+//		}
+//		if a.LastEventID == "" {
+//			// Nothing to resume from: sending the POST again could run
+//			// the tool twice.
+//			return nil, sse.Permanent(a.Err)
 //		}
 //		get, err := http.NewRequest(http.MethodGet, req.URL.String(), nil)
 //		if err != nil {
 //			return nil, err
 //		}
 //		get.Header.Set("Accept", "text/event-stream")
-//		get.Header.Set("Mcp-Session-Id", sessionID)
+//		get.Header.Set("Mcp-Session-Id", req.Header.Get("Mcp-Session-Id"))
 //		return get, nil
 //	},
 type Attempt struct {

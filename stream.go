@@ -251,6 +251,14 @@ func (s *Stream) newRequest(ctx context.Context, prevErr error) (*http.Request, 
 	if s.c.PrepareRequest != nil {
 		a := Attempt{N: s.attempt, LastEventID: s.lastID, Response: s.resp.Load(), Err: prevErr}
 		made, err := s.c.PrepareRequest(req, a)
+		if err != nil || made != req {
+			// The body made for req will not be sent: close it, as
+			// http.Client.Do closes the body of every request it is given,
+			// so that a GetBody backed by a file or a pipe does not leak.
+			if req.Body != nil && (made == nil || made.Body != req.Body) {
+				req.Body.Close()
+			}
+		}
 		if err != nil {
 			err = fmt.Errorf("sse: PrepareRequest: %w", err)
 			var re *retryableError

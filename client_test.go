@@ -2461,3 +2461,43 @@ func TestResponseErrorEscapesServerText(t *testing.T) {
 		t.Errorf("Error() = %q, want the body escaped", msg)
 	}
 }
+
+// closeCounter is a request body that counts its Close calls.
+type closeCounter struct {
+	io.Reader
+	closed *atomic.Int32
+}
+
+func (c closeCounter) Close() error { c.closed.Add(1); return nil }
+
+func TestPrepareRequestReplacedBodyClosed(t *testing.T) {
+	checkLeaks(t)
+	srv := ssetest.New(t,
+		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "a"}), ssetest.Drop()},
+		ssetest.Script{ssetest.Data("b")},
+	)
+	c, _ := testClient(srv)
+	var made, closed atomic.Int32
+	c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
+		if a.N == 1 {
+			return req, nil
+		}
+		return http.NewRequest("GET", req.URL.String(), nil)
+	}
+	req := newRequest(t, "POST", srv.URL, "call")
+	req.GetBody = func() (io.ReadCloser, error) {
+		made.Add(1)
+		return closeCounter{strings.NewReader("call"), &closed}, nil
+	}
+	s, err := c.NewStream(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := readAll(s); len(got) != 2 {
+		t.Fatalf("got %d events, want 2", len(got))
+	}
+	if made.Load() == 0 || closed.Load() != made.Load() {
+		t.Errorf("GetBody made %d bodies, %d were closed", made.Load(), closed.Load())
+	}
+}

@@ -50,7 +50,7 @@ func decode(t testing.TB, r io.Reader, limit int) outcome {
 		o.Comments = append(o.Comments, string(b))
 		o.Log = append(o.Log, commentLine(string(b)))
 	}
-	d.OnRetry = func(r time.Duration) {
+	d.OnRetryField = func(r time.Duration) {
 		o.Retries = append(o.Retries, r)
 		o.Log = append(o.Log, retryLine(r))
 	}
@@ -687,7 +687,7 @@ func TestAllocations(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := NewDecoder(&cycleReader{data: []byte(s)})
 			d.OnComment = func([]byte) {}
-			d.OnRetry = func(time.Duration) {}
+			d.OnRetryField = func(time.Duration) {}
 			for range 100 { // warm up buffers
 				d.Next()
 				d.Event()
@@ -715,7 +715,7 @@ func TestAllocations(t *testing.T) {
 func TestOnRetryOnlyForValidValues(t *testing.T) {
 	var got []time.Duration
 	d := NewDecoder(strings.NewReader("retry: x\nretry: 10\nretry:\nretry: 1e3\nretry: 20\n\n"))
-	d.OnRetry = func(r time.Duration) { got = append(got, r) }
+	d.OnRetryField = func(r time.Duration) { got = append(got, r) }
 	if _, ok := d.Retry(); ok {
 		t.Error("Retry() set before any retry field")
 	}

@@ -160,7 +160,7 @@ func pause[T any](c *Conn, done <-chan T) error {
 		return nil
 	case <-c.Request.Context().Done():
 		return errClientGone
-	case <-c.h.closed:
+	case <-c.h.done():
 		return errClientGone
 	}
 }
@@ -385,7 +385,7 @@ type Handler struct {
 	After Script
 
 	scripts []Script
-	closed  chan struct{}
+	closed  chan struct{} // made by done
 	once    sync.Once
 
 	mu       sync.Mutex
@@ -397,7 +397,7 @@ type Handler struct {
 // NewHandler returns a Handler that plays scripts[0] for the first
 // request, scripts[1] for the second, and so on.
 func NewHandler(scripts ...Script) *Handler {
-	return &Handler{scripts: scripts, closed: make(chan struct{})}
+	return &Handler{scripts: scripts}
 }
 
 // ServeHTTP records the request, reading its body, and plays its script.
@@ -497,7 +497,18 @@ func (h *Handler) Err() error {
 // whose responses then end cleanly. It does not close connections; a
 // Server's Close does.
 func (h *Handler) Close() {
-	h.once.Do(func() { close(h.closed) })
+	h.once.Do(func() { close(h.done()) })
+}
+
+// done returns the channel that Close closes, made on first use so that
+// a zero Handler works: it answers every request with 204 No Content.
+func (h *Handler) done() chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed == nil {
+		h.closed = make(chan struct{})
+	}
+	return h.closed
 }
 
 // A Server is an httptest.Server that plays scripts with a Handler.

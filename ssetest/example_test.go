@@ -27,7 +27,7 @@ func Example() {
 
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	client := &sse.Client{HTTPClient: srv.Client(), ReconnectionTime: 1}
-	stream, _ := client.Connect(req)
+	stream, _ := client.NewStream(req)
 	defer stream.Close()
 	for stream.Next() {
 		fmt.Println(stream.Event().ID, stream.Event().Data)

@@ -245,7 +245,7 @@ func (c *Client) Connect(req *http.Request) (*Stream, error) {
 	s.bo.init()
 	s.dec.MaxEventSize = c.MaxEventSize
 	s.dec.OnComment = c.OnComment
-	s.dec.OnRetry = s.setRetry
+	s.dec.OnRetryField = s.setRetry
 	return s, nil
 }
 

@@ -108,7 +108,7 @@ func FuzzDecoder(f *testing.F) {
 				t.Fatalf("comment of %d bytes passed the %d-byte limit", len(b), limit)
 			}
 		}
-		d.OnRetry = func(r time.Duration) {
+		d.OnRetryField = func(r time.Duration) {
 			if r < 0 {
 				t.Fatalf("negative retry %v", r)
 			}

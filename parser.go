@@ -21,9 +21,16 @@ const DefaultMaxEventSize = 64 << 20
 // of one event together, exceed the decoder's MaxEventSize.
 var ErrEventTooLarge = errors.New("sse: event too large")
 
-// ErrNoReader is the error of a Decoder that was given no reader: a zero
-// Decoder before Reset.
-var ErrNoReader = errors.New("sse: Decoder has no reader (use NewDecoder or Reset)")
+// errNoReader is the error of a Decoder that was given no reader: a zero
+// Decoder before Reset. It is a programmer's error, not one of the stream,
+// so it is not exported for callers to test for: its message says what to
+// do.
+var errNoReader = errors.New("sse: Decoder has no reader (use NewDecoder or Reset)")
+
+// errBadReadCount is the error of an io.Reader that returned a count
+// outside 0 to len(p) from Read, as bufio's errNegativeRead: a broken
+// reader, not something a caller can handle.
+var errBadReadCount = errors.New("sse: reader returned an invalid count from Read")
 
 // An Event is one dispatched server-sent event.
 type Event struct {
@@ -77,9 +84,10 @@ type Decoder struct {
 	// valid only during the call.
 	OnComment func(comment []byte)
 
-	// OnRetry, if set, is called with each valid "retry" field the stream
-	// sends, as soon as its line has been read.
-	OnRetry func(reconnectionTime time.Duration)
+	// OnRetryField, if set, is called with each valid "retry" field the
+	// stream sends, as soon as its line has been read. (A Client's OnRetry
+	// is another thing: it is called before a reconnection.)
+	OnRetryField func(reconnectionTime time.Duration)
 
 	r   io.Reader
 	buf []byte
@@ -152,7 +160,7 @@ func (d *Decoder) Reset(r io.Reader) {
 	*d = Decoder{
 		MaxEventSize: d.MaxEventSize,
 		OnComment:    d.OnComment,
-		OnRetry:      d.OnRetry,
+		OnRetryField: d.OnRetryField,
 		r:            r,
 		buf:          d.buf,
 		contBuf:      d.contBuf[:0],
@@ -458,8 +466,8 @@ func (d *Decoder) setRetry(value []byte) {
 	}
 	d.retry = time.Duration(ms) * time.Millisecond
 	d.retrySet = true
-	if d.OnRetry != nil {
-		d.OnRetry(d.retry)
+	if d.OnRetryField != nil {
+		d.OnRetryField(d.retry)
 	}
 }
 

@@ -27,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite the expected testdata/golden/*.
 type outcome struct {
 	Events      []Event
 	Comments    []string
-	Retries     []time.Duration // each OnRetry call
+	Retries     []time.Duration // each OnRetryField call
 	LastEventID string          // at the end
 	Retry       time.Duration   // Retry() at the end
 	RetrySet    bool
@@ -50,7 +50,7 @@ func decode(t testing.TB, r io.Reader, limit int) outcome {
 		o.Comments = append(o.Comments, string(b))
 		o.Log = append(o.Log, commentLine(string(b)))
 	}
-	d.OnRetry = func(r time.Duration) {
+	d.OnRetryField = func(r time.Duration) {
 		o.Retries = append(o.Retries, r)
 		o.Log = append(o.Log, retryLine(r))
 	}
@@ -495,18 +495,46 @@ func TestReaderWithoutProgressFails(t *testing.T) {
 	}
 }
 
-// badCountReader claims to have read more than it was given room for.
-type badCountReader struct{}
+// badCountReader returns data once, then the count n whatever room it is
+// given.
+type badCountReader struct {
+	data string
+	n    func(p []byte) int
+}
 
-func (badCountReader) Read(p []byte) (int, error) { return len(p) + 1, nil }
-
-func TestReaderWithInvalidCountFails(t *testing.T) {
-	d := NewDecoder(badCountReader{})
-	if d.Next() {
-		t.Fatal("Next() = true")
+func (r *badCountReader) Read(p []byte) (int, error) {
+	if r.data != "" {
+		k := copy(p, r.data)
+		r.data = r.data[k:]
+		return k, nil
 	}
-	if d.Err() == nil {
-		t.Fatal("Err() = nil, want an error")
+	return r.n(p), nil
+}
+
+// A reader that claims more bytes than it had room for, or a negative
+// count, fails the stream with errBadReadCount after the events before it,
+// rather than making the decoder read past its buffer.
+func TestReaderWithInvalidCountFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    func(p []byte) int
+	}{
+		{"past the room", func(p []byte) int { return len(p) + 1 }},
+		{"negative", func([]byte) int { return -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(&badCountReader{data: "data: a\n\n", n: tc.n})
+			var got []Event
+			for d.Next() {
+				got = append(got, d.Event())
+			}
+			if diff := cmp.Diff([]Event{msg("a")}, got); diff != "" {
+				t.Errorf("events (-want +got)\n%s", diff)
+			}
+			if !errors.Is(d.Err(), errBadReadCount) {
+				t.Errorf("Err() = %v, want errBadReadCount", d.Err())
+			}
+		})
 	}
 }
 
@@ -687,7 +715,7 @@ func TestAllocations(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := NewDecoder(&cycleReader{data: []byte(s)})
 			d.OnComment = func([]byte) {}
-			d.OnRetry = func(time.Duration) {}
+			d.OnRetryField = func(time.Duration) {}
 			for range 100 { // warm up buffers
 				d.Next()
 				d.Event()
@@ -712,10 +740,10 @@ func TestAllocations(t *testing.T) {
 	}
 }
 
-func TestOnRetryOnlyForValidValues(t *testing.T) {
+func TestOnRetryFieldOnlyForValidValues(t *testing.T) {
 	var got []time.Duration
 	d := NewDecoder(strings.NewReader("retry: x\nretry: 10\nretry:\nretry: 1e3\nretry: 20\n\n"))
-	d.OnRetry = func(r time.Duration) { got = append(got, r) }
+	d.OnRetryField = func(r time.Duration) { got = append(got, r) }
 	if _, ok := d.Retry(); ok {
 		t.Error("Retry() set before any retry field")
 	}
@@ -723,7 +751,7 @@ func TestOnRetryOnlyForValidValues(t *testing.T) {
 		t.Error("unexpected event")
 	}
 	if diff := cmp.Diff([]time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, got); diff != "" {
-		t.Errorf("OnRetry calls (-want +got)\n%s", diff)
+		t.Errorf("OnRetryField calls (-want +got)\n%s", diff)
 	}
 	if r, ok := d.Retry(); r != 20*time.Millisecond || !ok {
 		t.Errorf("Retry() = %v, %v; want 20ms, true", r, ok)
@@ -928,8 +956,11 @@ func BenchmarkDecoder(b *testing.B) {
 // panicking; Reset makes it usable.
 func TestZeroDecoder(t *testing.T) {
 	var d Decoder
-	if d.Next() || !errors.Is(d.Err(), ErrNoReader) {
-		t.Fatalf("zero Decoder: Next true or Err = %v, want ErrNoReader", d.Err())
+	if d.Next() || !errors.Is(d.Err(), errNoReader) {
+		t.Fatalf("zero Decoder: Next true or Err = %v, want errNoReader", d.Err())
+	}
+	if msg := d.Err().Error(); !strings.Contains(msg, "use NewDecoder or Reset") {
+		t.Errorf("zero Decoder: Err() = %q, want it to say what to do", msg)
 	}
 	d.Reset(strings.NewReader("data: a\n\n"))
 	if !d.Next() || d.Event().Data != "a" {

@@ -3,7 +3,6 @@ package sse
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"io"
 	"math/bits"
 )
@@ -239,7 +238,7 @@ func (d *Decoder) consumeEOL(eol int) {
 func (d *Decoder) fill() {
 	if d.r == nil {
 		// A zero Decoder: fail as a read would, rather than panic.
-		d.rerr = ErrNoReader
+		d.rerr = errNoReader
 		return
 	}
 	if d.buf == nil {
@@ -274,7 +273,7 @@ func (d *Decoder) fill() {
 		room := len(d.buf) - d.end
 		n, err := d.r.Read(d.buf[d.end:])
 		if n < 0 || n > room {
-			d.err = errors.New("sse: reader returned an invalid count")
+			d.err = errBadReadCount
 			return
 		}
 		if n == room {

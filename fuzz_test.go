@@ -95,7 +95,7 @@ func addSeeds(f *testing.F) {
 }
 
 // FuzzDecoder checks that no input makes the decoder panic, exceed its
-// size limit, or return invalid UTF-8.
+// size limit (in an event, an ID or a comment), or return invalid UTF-8.
 func FuzzDecoder(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte, pos, n uint32, c byte, splits []byte) {
@@ -115,9 +115,9 @@ func FuzzDecoder(f *testing.F) {
 		}
 		for d.Next() {
 			ev := d.Event()
-			// The limit is on the bytes read; repairing UTF-8 can make
-			// each invalid byte the three bytes of U+FFFD.
-			if len(ev.Data)+len(ev.Type) > 3*limit {
+			// The limit bounds the event as delivered, after invalid
+			// UTF-8 is replaced.
+			if len(ev.Data)+len(ev.Type) > limit {
 				t.Fatalf("event of %d bytes passed the %d-byte limit", len(ev.Data)+len(ev.Type), limit)
 			}
 			for _, s := range []string{ev.Type, ev.Data, ev.ID} {
@@ -131,6 +131,9 @@ func FuzzDecoder(f *testing.F) {
 		}
 		if err := d.Err(); err != nil && !errors.Is(err, ErrEventTooLarge) {
 			t.Fatalf("unexpected error %v", err)
+		}
+		if len(d.LastEventID()) > limit {
+			t.Fatalf("last event ID of %d bytes passed the %d-byte limit", len(d.LastEventID()), limit)
 		}
 		if !utf8.ValidString(d.LastEventID()) {
 			t.Fatalf("invalid UTF-8 last event ID %q", d.LastEventID())

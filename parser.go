@@ -70,13 +70,21 @@ const (
 // The exported fields may be set after NewDecoder and before the first call
 // to Next.
 type Decoder struct {
-	// MaxEventSize bounds, in bytes, the length of one line and the data
-	// and type of one event together. Past it Next fails with an error that wraps
-	// ErrEventTooLarge, having held at most about MaxEventSize bytes plus
-	// one read buffer. Zero means DefaultMaxEventSize. Sizes are of the
-	// bytes as read, before invalid UTF-8 is replaced (which can make an
-	// event up to three times longer); a line left unfinished at the end
-	// of the stream counts too, though it is discarded.
+	// MaxEventSize bounds, in bytes, the length of one line, the data
+	// and type of one event together and the last event ID, each as read
+	// and as delivered (invalid UTF-8 replaced with U+FFFD, which can make
+	// a value up to three times longer). Past it Next fails with an error
+	// that wraps ErrEventTooLarge. A line left unfinished at the end of
+	// the stream counts too, though it is discarded. Zero means
+	// DefaultMaxEventSize.
+	//
+	// The limit bounds memory too, whatever the stream: while reading one
+	// event or line, or failing at the limit, a Decoder keeps at most about
+	// 1.25 times MaxEventSize alive and allocates at most about twice it;
+	// after a large event, or the limit's error, it gives that memory back
+	// and keeps only its ordinary buffers (tens of KiB). These bounds are
+	// measured with one large field; an event whose type and data are
+	// both large can hold up to twice as much.
 	MaxEventSize int
 
 	// OnComment, if set, is called with the text after the colon of each
@@ -129,7 +137,9 @@ type Decoder struct {
 	evOK                 bool   // Next has just dispatched an event
 	evDefaultType        bool
 	messageType          [7]byte
-	fixType, fixData     []byte // UTF-8 repaired copies
+	// shrinkDue says a buffer may have grown past what a Decoder keeps
+	// between events (see shrink).
+	shrinkDue bool
 
 	lastID      []byte // the last event ID string, as bytes
 	lastIDStr   string
@@ -155,7 +165,8 @@ func NewDecoder(r io.Reader) *Decoder {
 
 // Reset discards the decoder's state, as a new stream starts with an empty
 // last event ID buffer, and makes it read from r. It keeps the exported
-// fields and the memory it had allocated.
+// fields and its ordinary buffers, so that reading a new stream allocates
+// nothing, but not the memory a large event or line took.
 func (d *Decoder) Reset(r io.Reader) {
 	*d = Decoder{
 		MaxEventSize: d.MaxEventSize,
@@ -163,17 +174,48 @@ func (d *Decoder) Reset(r io.Reader) {
 		OnRetryField: d.OnRetryField,
 		r:            r,
 		buf:          d.buf,
-		contBuf:      d.contBuf[:0],
-		data:         d.data[:0],
-		eventType:    d.eventType[:0],
-		idBuf:        d.idBuf[:0],
-		fixType:      d.fixType[:0],
-		fixData:      d.fixData[:0],
-		lastID:       d.lastID[:0],
+		contBuf:      kept(d.contBuf, keepCap),
+		data:         kept(d.data, keepDataCap),
+		eventType:    kept(d.eventType, keepCap),
+		idBuf:        kept(d.idBuf, keepCap),
+		lastID:       kept(d.lastID, keepCap),
 		crAt:         -1,
 		lfAt:         -1,
 	}
 	copy(d.messageType[:], "message")
+}
+
+const (
+	// keepDataCap is the most memory a Decoder keeps for joined data
+	// between events: as much as a streamed line of twice the read buffer
+	// takes, so that such lines, common in LLM streams, cost no allocation
+	// once the buffer has grown, while a large event's memory is given
+	// back when the next one starts.
+	keepDataCap = 128 << 10
+	// keepCap is the same for each of the other buffers, whose values
+	// (an event type, an ID) are short unless a server is hostile.
+	keepCap = 4 << 10
+)
+
+// kept returns b emptied if its capacity is at most max, and nil if not.
+func kept(b []byte, max int) []byte {
+	if cap(b) > max {
+		return nil
+	}
+	return b[:0]
+}
+
+// shrink drops the buffers that a large event or line has grown past what
+// a Decoder keeps between events. It is called when none of them holds
+// anything still needed: at the start of Next, when the previous event's
+// views have expired, and when Next fails. The last event ID is state, not
+// a buffer, and is kept.
+func (d *Decoder) shrink() {
+	d.shrinkDue = false
+	d.data = kept(d.data, keepDataCap)
+	d.eventType = kept(d.eventType, keepCap)
+	d.contBuf = kept(d.contBuf, keepCap)
+	d.idBuf = kept(d.idBuf, keepCap)
 }
 
 // Next advances to the next event, which Event (or Type, Data and ID) then
@@ -182,6 +224,9 @@ func (d *Decoder) Reset(r io.Reader) {
 // requires.
 func (d *Decoder) Next() bool {
 	d.evType, d.evData, d.evID, d.evOK = nil, nil, nil, false
+	if d.shrinkDue {
+		d.shrink()
+	}
 	for d.err == nil {
 		if d.parseBuffered() {
 			return true
@@ -198,6 +243,9 @@ func (d *Decoder) Next() bool {
 		}
 		d.fill()
 	}
+	// Nothing read so far is needed any more: give back what a large event
+	// or line took, as the limit's error often follows one.
+	d.shrink()
 	return false
 }
 
@@ -390,16 +438,20 @@ func (d *Decoder) addData(value []byte, to int) {
 
 // joinData adds the value of a data line after the first to the event.
 func (d *Decoder) joinData(value []byte) {
+	// Past the limit the value is not copied: the data must not grow
+	// beyond what the limit allows.
+	if d.addEventSize(len(value) + 1); d.err != nil {
+		return
+	}
 	d.materializeData()
 	n := len(d.data)
 	if cap(d.data)-n <= len(value) {
-		d.data = append(d.data, make([]byte, 1+len(value))...)[:n]
+		d.data = d.room(d.data, 1+len(value))
 	}
 	d.data = d.data[:n+1+len(value)]
 	d.data[n] = '\n'
 	copy(d.data[n+1:], value)
 	d.dataLines++
-	d.addEventSize(len(value) + 1)
 }
 
 // indexColon is bytes.IndexByte(line, ':'), faster for the short field
@@ -429,6 +481,7 @@ func (d *Decoder) addEventSize(n int) {
 func (d *Decoder) setEventType(value []byte) {
 	d.eventSize -= len(d.eventType)
 	d.eventType = append(d.eventType[:0], value...)
+	d.noteCap(len(value))
 	d.addEventSize(len(value))
 }
 
@@ -483,13 +536,12 @@ func (d *Decoder) materializeData() {
 // dispatch ends the block at a blank line and reports whether it produced
 // an event.
 func (d *Decoder) dispatch() bool {
-	if d.idDirty {
-		d.lastID = appendValidUTF8(d.lastID[:0], d.idBuf)
-		d.lastIDStale = true
-		d.idDirty = false
+	if d.idDirty && !d.setLastID() {
+		return false
 	}
 	lines := d.dataLines
 	d.dataLines = 0
+	size := d.eventSize
 	d.eventSize = 0
 	if lines == 0 {
 		d.eventType = d.eventType[:0]
@@ -499,33 +551,120 @@ func (d *Decoder) dispatch() bool {
 	var valid bool
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
-		d.dataRef = false
 		valid = d.validInBuf(d.dataStart, d.dataEnd) || utf8.Valid(data)
 	} else {
 		// Lines of text joined: mostly ASCII, often with a character
 		// here and there that is not.
 		valid = validUTF8(data)
 	}
-	d.data = d.data[:0]
-	if !valid {
-		d.fixData = appendValidUTF8(d.fixData[:0], data)
-		data = d.fixData
+	typeValid := len(d.eventType) == 0 || validShort(d.eventType) || utf8.Valid(d.eventType)
+	if !valid || !typeValid {
+		var ok bool
+		if data, ok = d.repair(data, valid, typeValid, size); !ok {
+			return false
+		}
 	}
+	d.dataRef = false
+	d.data = d.data[:0]
 	d.evData = data[:len(data):len(data)]
 	d.evDefaultType = len(d.eventType) == 0
 	if d.evDefaultType {
 		d.evType = d.messageType[:]
 	} else {
 		d.evType = d.eventType
-		if !validShort(d.evType) && !utf8.Valid(d.evType) {
-			d.fixType = appendValidUTF8(d.fixType[:0], d.evType)
-			d.evType = d.fixType
-		}
 	}
 	d.eventType = d.eventType[:0]
 	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
 	d.evOK = true
 	return true
+}
+
+// repair replaces the invalid UTF-8 of the event's data (d.data, or the
+// value in the read buffer) and type with U+FFFD, and returns the data.
+// The limit bounds the event as delivered, so it first works out how long
+// the replacements make the event, size bytes as read, and fails with the
+// limit's error, having allocated nothing, if that is past the limit.
+// Otherwise it repairs in the memory the bytes are in when that has room,
+// and else in a buffer made once, of the final size.
+func (d *Decoder) repair(data []byte, dataValid, typeValid bool, size int) ([]byte, bool) {
+	dataLen, typeLen := len(data), len(d.eventType)
+	if !dataValid {
+		dataLen = validUTF8Len(data)
+	}
+	if !typeValid {
+		typeLen = validUTF8Len(d.eventType)
+	}
+	if size+dataLen-len(data)+typeLen-len(d.eventType) > d.maxSize() {
+		d.tooLarge("event with invalid UTF-8 replaced")
+		return nil, false
+	}
+	if !typeValid {
+		d.eventType = d.repaired(d.eventType, typeLen)
+	}
+	switch {
+	case dataValid:
+	case d.dataRef:
+		dst := d.data[:0]
+		if cap(dst) < dataLen {
+			d.noteCap(dataLen)
+			dst = make([]byte, 0, dataLen)
+		}
+		d.data = appendValidUTF8(dst, data)
+		data = d.data
+	default:
+		d.data = d.repaired(d.data, dataLen)
+		data = d.data
+	}
+	return data, true
+}
+
+// repaired returns b with its invalid UTF-8 replaced, n bytes long (see
+// validUTF8Len): in b's memory when it has room, else in a buffer of n
+// bytes.
+func (d *Decoder) repaired(b []byte, n int) []byte {
+	if cap(b) >= n {
+		return toValidUTF8InPlace(b, n)
+	}
+	d.noteCap(n)
+	return appendValidUTF8(make([]byte, 0, n), b)
+}
+
+// setLastID makes the last event ID buffer the last event ID, at a blank
+// line. The two buffers trade places rather than copy: the next id field
+// overwrites the buffer's value, so it is not needed again. Like an event,
+// an ID must be within the limit as delivered, after invalid UTF-8 is
+// replaced; if not, setLastID fails with the limit's error.
+func (d *Decoder) setLastID() bool {
+	id := d.idBuf
+	if !validShort(id) && !utf8.Valid(id) {
+		n := validUTF8Len(id)
+		if n > d.maxSize() {
+			d.tooLarge("id with invalid UTF-8 replaced")
+			return false
+		}
+		id = d.repaired(id, n)
+	}
+	if cap(id) > keepCap && cap(id)-len(id) > len(id)/4 {
+		// The ID stays until the server sets another: it must not hold
+		// much more memory than its own length, which a buffer that grew
+		// by doubling, or jumped to the limit, can.
+		id = bytes.Clone(id)
+	}
+	d.lastID, d.idBuf = id, d.lastID[:0]
+	if cap(d.idBuf) > keepCap {
+		d.idBuf = nil // it held a long ID, now replaced
+	}
+	d.lastIDStale = true
+	d.idDirty = false
+	return true
+}
+
+// noteCap notes that a buffer of n bytes was made, which shrink may have
+// to drop.
+func (d *Decoder) noteCap(n int) {
+	if n > keepCap {
+		d.shrinkDue = true
+	}
 }
 
 // seedLastEventID starts a new stream with the last event ID of the one

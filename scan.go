@@ -362,7 +362,7 @@ func (d *Decoder) beginCont(partial []byte) {
 			d.cont = fieldData
 			d.materializeData()
 			if d.dataLines > 0 {
-				d.data = append(d.data, '\n')
+				d.data = append(d.room(d.data, 1), '\n')
 			}
 			d.dataLines++
 			d.addEventSize(1)
@@ -402,42 +402,58 @@ func (d *Decoder) appendCont(p []byte) {
 	switch d.cont {
 	case fieldData:
 		if d.addEventSize(len(p)); d.err == nil {
-			d.data = appendCapped(d.data, p, d.maxSize())
+			d.data = append(d.room(d.data, len(p)), p...)
 		}
 	case fieldEvent:
 		if d.addEventSize(len(p)); d.err == nil {
-			d.eventType = appendCapped(d.eventType, p, d.maxSize())
+			d.eventType = append(d.room(d.eventType, len(p)), p...)
 		}
 	case fieldID, fieldRetry:
-		d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
+		d.contBuf = append(d.room(d.contBuf, len(p)), p...)
 	case fieldComment:
 		if d.OnComment != nil {
-			d.contBuf = appendCapped(d.contBuf, p, d.maxSize())
+			d.contBuf = append(d.room(d.contBuf, len(p)), p...)
 		}
 	}
 }
 
-// appendCapped appends p to dst for a streamed line. It doubles the
-// capacity rather than letting append grow a large slice by a quarter at a
-// time, and does not grow past limit unless it must, so that a line that
-// ends up over the limit has cost at most about twice the limit in all.
-func appendCapped(dst, p []byte, limit int) []byte {
-	if need := len(dst) + len(p); need > cap(dst) {
-		c := max(2*cap(dst), need, minBufSize)
-		c = 1 << bits.Len(uint(c-1)) // powers of two reach the limit in one step
-		c = min(c, max(limit, need))
-		grown := make([]byte, len(dst), c)
-		copy(grown, dst)
-		dst = grown
+// room returns b, or a copy of it, with room for n more bytes, for a value
+// that may grow up to the limit: a long line, or data joined from many
+// lines. It doubles the capacity rather than letting append grow a large
+// slice by a quarter at a time, which would allocate about five times the
+// final size in all. Doubling all the way to the limit would still
+// allocate twice the limit (the limit, half of it, a quarter...) and the
+// read buffers on top, so past half the limit it goes to the limit at
+// once: a value that ends up over the limit has allocated about one and a
+// half times the limit.
+func (d *Decoder) room(b []byte, n int) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
 	}
-	return append(dst, p...)
+	limit := d.maxSize()
+	c := max(2*cap(b), need, minBufSize)
+	c = 1 << bits.Len(uint(c-1)) // powers of two reach a power-of-two limit exactly
+	if c >= limit/2 {
+		c = limit
+	}
+	c = max(c, need)
+	d.noteCap(c)
+	grown := make([]byte, len(b), c)
+	copy(grown, b)
+	return grown
 }
 
 // endCont finishes a streamed line at its line ending.
 func (d *Decoder) endCont() {
 	switch d.cont {
 	case fieldID:
-		d.setID(d.contBuf)
+		// The value becomes the ID buffer, rather than a copy of it, so
+		// that a long ID is held once.
+		if bytes.IndexByte(d.contBuf, 0) < 0 {
+			d.idBuf, d.contBuf = d.contBuf, d.idBuf
+			d.idDirty = true
+		}
 	case fieldRetry:
 		d.setRetry(d.contBuf)
 	case fieldComment:
@@ -447,5 +463,7 @@ func (d *Decoder) endCont() {
 	}
 	d.cont = fieldNone
 	d.contSpace = false
-	d.contBuf = d.contBuf[:0]
+	// A long line's buffer is dropped at once, rather than carry its
+	// capacity into the ID buffer the next long id line trades it for.
+	d.contBuf = kept(d.contBuf, keepCap)
 }

@@ -155,10 +155,46 @@ func appendValidUTF8(dst, src []byte) []byte {
 			i += size
 			continue
 		}
+		// The length is taken before U+FFFD is written: in place (see
+		// toValidUTF8InPlace) the replacement may overwrite it.
+		n := invalidPrefixLen(src[i:])
 		dst = append(dst, "\uFFFD"...)
-		i += invalidPrefixLen(src[i:])
+		i += n
 	}
 	return dst
+}
+
+// validUTF8Len returns the length of appendValidUTF8(nil, src), without
+// building it, so that a repaired copy can be checked against the limit
+// and made in one allocation.
+func validUTF8Len(src []byte) int {
+	n := len(src)
+	for i := 0; i < len(src); {
+		if src[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if r, size := utf8.DecodeRune(src[i:]); r != utf8.RuneError || size > 1 {
+			i += size
+			continue
+		}
+		k := invalidPrefixLen(src[i:])
+		n += len("\uFFFD") - k
+		i += k
+	}
+	return n
+}
+
+// toValidUTF8InPlace returns appendValidUTF8(nil, b) built in b's memory,
+// given cap(b) >= n and n == validUTF8Len(b). Each U+FFFD is at least as
+// long as the bytes it replaces, so b is moved to the end of b[:n] and
+// repaired from there to the front: what is written never overtakes what
+// is still to be read.
+func toValidUTF8InPlace(b []byte, n int) []byte {
+	buf := b[:n]
+	src := buf[n-len(b):]
+	copy(src, b)
+	return appendValidUTF8(buf[:0], src)
 }
 
 // invalidPrefixLen returns the length of the maximal subpart of an

@@ -259,9 +259,9 @@ func (d *Decoder) Err() error {
 	return d.err
 }
 
-// Event returns the current event. It allocates at most one string per
-// event: the data, with the type and ID when they differ from the previous
-// event's.
+// Event returns the current event. It allocates the data, and the type and
+// ID only when they differ from the previous event's; short ones share one
+// allocation, so a stream of small events costs one per event.
 func (d *Decoder) Event() Event {
 	if !d.evOK {
 		return Event{}
@@ -290,7 +290,23 @@ func (d *Decoder) Event() Event {
 		}
 		return Event{Type: typ, ID: d.lastIDStr}
 	}
-	// One allocation holds every string the event needs.
+	if size > packedSize {
+		// The type and ID are cached, and callers keep them: each must
+		// hold only its own bytes, not the data of the event that
+		// introduced it.
+		if newType {
+			typ = string(d.evType)
+			d.typeStr = typ
+		}
+		if newID {
+			d.lastIDStr = string(d.lastID)
+			d.lastIDStale = false
+		}
+		return Event{Type: typ, Data: string(d.evData), ID: d.lastIDStr}
+	}
+	// Short strings share one allocation: a kept type or ID then holds a
+	// few bytes more than its own, no more than the allocator's rounding
+	// of a small object costs anyway.
 	var b strings.Builder
 	b.Grow(size)
 	b.Write(d.evData)
@@ -314,6 +330,10 @@ func (d *Decoder) Event() Event {
 	}
 	return Event{Type: typ, Data: data, ID: d.lastIDStr}
 }
+
+// packedSize is the most bytes of data, type and ID that Event puts in one
+// allocation.
+const packedSize = 32
 
 // Type returns the current event's type without copying. The slice is
 // valid until the next call to Next and must not be modified.

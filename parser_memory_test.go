@@ -332,3 +332,34 @@ func TestLongIDHoldsItsLength(t *testing.T) {
 	}
 	runtime.KeepAlive(d)
 }
+
+// A kept Type or ID holds only its own bytes, not the data of the event
+// that introduced it: eleven 1-byte IDs and types of 3 MiB events held 33
+// MiB when Event put all three strings in one allocation.
+func TestKeptTypeAndIDHoldOnlyTheirBytes(t *testing.T) {
+	const events, size = 11, 3 << 20
+	var segs []seg
+	for i := range events {
+		c := string(rune('a' + i))
+		head := "event: " + c + "\nid: " + c + "\ndata: "
+		segs = append(segs, seg{pat: head, n: int64(len(head))}, seg{pat: fillX, n: size}, seg{pat: "\n\n", n: 2})
+	}
+	s := newMemSampler(size)
+	d := NewDecoder(&shapeReader{segs: segs})
+	var kept []string
+	for d.Next() {
+		e := d.Event()
+		if len(e.Data) != size {
+			t.Fatalf("data of %d bytes, want %d", len(e.Data), size)
+		}
+		kept = append(kept, e.Type, e.ID)
+	}
+	if d.Err() != nil || len(kept) != 2*events {
+		t.Fatalf("%d events, Err() = %v", len(kept)/2, d.Err())
+	}
+	d = nil
+	if n := s.live(); n > 64<<10 {
+		t.Errorf("%d kept 1-byte types and IDs hold %d bytes, want at most %d", len(kept), n, 64<<10)
+	}
+	runtime.KeepAlive(kept)
+}

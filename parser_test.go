@@ -921,37 +921,6 @@ func TestRandomStreamsMatchReference(t *testing.T) {
 	}
 }
 
-func BenchmarkDecoder(b *testing.B) {
-	streams := map[string]string{
-		"small":    "event: delta\nid: 12\ndata: {\"text\":\"hello\"}\n\n",
-		"multi":    "data: line one\r\ndata: line two\r\ndata: line three\r\n\r\n",
-		"4KiB":     "data: " + strings.Repeat("x", 4<<10) + "\n\n",
-		"100KiB":   "data: " + strings.Repeat("x", 100<<10) + "\n\n",
-		"comments": ": keep-alive\n\n: keep-alive\n\nid: 1\n\ndata: x\n\n",
-	}
-	for name, s := range streams {
-		block := []byte(s)
-		for _, path := range []string{"Data", "Event"} {
-			b.Run(name+"/"+path, func(b *testing.B) {
-				d := NewDecoder(&cycleReader{data: block})
-				d.OnComment = func([]byte) {}
-				b.SetBytes(int64(len(block)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if !d.Next() {
-						b.Fatal(d.Err())
-					}
-					if path == "Data" {
-						_ = d.Data()
-					} else {
-						_ = d.Event()
-					}
-				}
-			})
-		}
-	}
-}
-
 // A zero Decoder, or one given a nil reader, reports an error instead of
 // panicking; Reset makes it usable.
 func TestZeroDecoder(t *testing.T) {
@@ -969,4 +938,71 @@ func TestZeroDecoder(t *testing.T) {
 	if NewDecoder(nil).Next() {
 		t.Fatal("NewDecoder(nil).Next() = true")
 	}
+}
+
+// TestBenchAllocsPerEvent checks the allocation promises the benchmarks
+// report: none per event on the Data path once a Decoder is warm, at most
+// one per event on the Event path.
+func TestBenchAllocsPerEvent(t *testing.T) {
+	stream := allocStream()
+	r := bytes.NewReader(stream)
+	d := NewDecoder(r)
+	events := 0
+	readAll := func(useEvent bool) {
+		r.Reset(stream)
+		d.Reset(r)
+		events = 0
+		for d.Next() {
+			if useEvent {
+				_ = d.Event()
+			} else {
+				_ = d.Data()
+			}
+			events++
+		}
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+	}
+	readAll(false) // warm the buffers
+	if a := testing.AllocsPerRun(5, func() { readAll(false) }); a != 0 {
+		t.Errorf("Data path: %v allocations per stream of %d events, want 0", a, events)
+	}
+	if a := testing.AllocsPerRun(5, func() { readAll(true) }); a > float64(events) {
+		t.Errorf("Event path: %v allocations per stream of %d events, want at most one per event", a, events)
+	}
+}
+
+// A reader that fills all the room it is given (a fast connection) earns a
+// larger buffer, and fewer read calls; one that returns little at a time
+// (an idle or slow stream) keeps the small one.
+func TestBufferGrowsOnlyForFastReaders(t *testing.T) {
+	in := strings.Repeat("data: "+strings.Repeat("x", 90)+"\n\n", 5000)
+	fast := NewDecoder(strings.NewReader(in))
+	for fast.Next() {
+	}
+	if len(fast.buf) != fastBufSize {
+		t.Errorf("fast reader: buffer %d bytes, want %d", len(fast.buf), fastBufSize)
+	}
+	slow := NewDecoder(iotest.HalfReader(&chunkReader{s: in, n: 100}))
+	for slow.Next() {
+	}
+	if len(slow.buf) != minBufSize {
+		t.Errorf("slow reader: buffer %d bytes, want %d", len(slow.buf), minBufSize)
+	}
+}
+
+// chunkReader returns at most n bytes of s per Read.
+type chunkReader struct {
+	s string
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.n)], r.s)
+	r.s = r.s[n:]
+	return n, nil
 }

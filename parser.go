@@ -185,39 +185,6 @@ func (d *Decoder) Reset(r io.Reader) {
 	copy(d.messageType[:], "message")
 }
 
-const (
-	// keepDataCap is the most memory a Decoder keeps for joined data
-	// between events: as much as a streamed line of twice the read buffer
-	// takes, so that such lines, common in LLM streams, cost no allocation
-	// once the buffer has grown, while a large event's memory is given
-	// back when the next one starts.
-	keepDataCap = 128 << 10
-	// keepCap is the same for each of the other buffers, whose values
-	// (an event type, an ID) are short unless a server is hostile.
-	keepCap = 4 << 10
-)
-
-// kept returns b emptied if its capacity is at most max, and nil if not.
-func kept(b []byte, max int) []byte {
-	if cap(b) > max {
-		return nil
-	}
-	return b[:0]
-}
-
-// shrink drops the buffers that a large event or line has grown past what
-// a Decoder keeps between events. It is called when none of them holds
-// anything still needed: at the start of Next, when the previous event's
-// views have expired, and when Next fails. The last event ID is state, not
-// a buffer, and is kept.
-func (d *Decoder) shrink() {
-	d.shrinkDue = false
-	d.data = kept(d.data, keepDataCap)
-	d.eventType = kept(d.eventType, keepCap)
-	d.contBuf = kept(d.contBuf, keepCap)
-	d.idBuf = kept(d.idBuf, keepCap)
-}
-
 // Next advances to the next event, which Event (or Type, Data and ID) then
 // returns. It returns false when the stream ends or fails; Err tells which.
 // An unfinished event at the end of the stream is discarded, as the spec
@@ -544,15 +511,6 @@ func (d *Decoder) setRetry(value []byte) {
 	}
 }
 
-// materializeData copies a data value held in the read buffer into d.data,
-// before the buffer moves or a second data line joins it.
-func (d *Decoder) materializeData() {
-	if d.dataRef {
-		d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
-		d.dataRef = false
-	}
-}
-
 // dispatch ends the block at a blank line and reports whether it produced
 // an event.
 func (d *Decoder) dispatch() bool {
@@ -599,56 +557,6 @@ func (d *Decoder) dispatch() bool {
 	return true
 }
 
-// repair replaces the invalid UTF-8 of the event's data (d.data, or the
-// value in the read buffer) and type with U+FFFD, and returns the data.
-// The limit bounds the event as delivered, so it first works out how long
-// the replacements make the event, size bytes as read, and fails with the
-// limit's error, having allocated nothing, if that is past the limit.
-// Otherwise it repairs in the memory the bytes are in when that has room,
-// and else in a buffer made once, of the final size.
-func (d *Decoder) repair(data []byte, dataValid, typeValid bool, size int) ([]byte, bool) {
-	dataLen, typeLen := len(data), len(d.eventType)
-	if !dataValid {
-		dataLen = validUTF8Len(data)
-	}
-	if !typeValid {
-		typeLen = validUTF8Len(d.eventType)
-	}
-	if size+dataLen-len(data)+typeLen-len(d.eventType) > d.maxSize() {
-		d.tooLarge("event with invalid UTF-8 replaced")
-		return nil, false
-	}
-	if !typeValid {
-		d.eventType = d.repaired(d.eventType, typeLen)
-	}
-	switch {
-	case dataValid:
-	case d.dataRef:
-		dst := d.data[:0]
-		if cap(dst) < dataLen {
-			d.noteCap(dataLen)
-			dst = make([]byte, 0, dataLen)
-		}
-		d.data = appendValidUTF8(dst, data)
-		data = d.data
-	default:
-		d.data = d.repaired(d.data, dataLen)
-		data = d.data
-	}
-	return data, true
-}
-
-// repaired returns b with its invalid UTF-8 replaced, n bytes long (see
-// validUTF8Len): in b's memory when it has room, else in a buffer of n
-// bytes.
-func (d *Decoder) repaired(b []byte, n int) []byte {
-	if cap(b) >= n {
-		return toValidUTF8InPlace(b, n)
-	}
-	d.noteCap(n)
-	return appendValidUTF8(make([]byte, 0, n), b)
-}
-
 // setLastID makes the last event ID buffer the last event ID, at a blank
 // line. The two buffers trade places rather than copy: the next id field
 // overwrites the buffer's value, so it is not needed again. Like an event,
@@ -677,14 +585,6 @@ func (d *Decoder) setLastID() bool {
 	d.lastIDStale = true
 	d.idDirty = false
 	return true
-}
-
-// noteCap notes that a buffer of n bytes was made, which shrink may have
-// to drop.
-func (d *Decoder) noteCap(n int) {
-	if n > keepCap {
-		d.shrinkDue = true
-	}
 }
 
 // seedLastEventID starts a new stream with the last event ID of the one

@@ -467,3 +467,53 @@ func (d *Decoder) endCont() {
 	// capacity into the ID buffer the next long id line trades it for.
 	d.contBuf = kept(d.contBuf, keepCap)
 }
+
+const (
+	// keepDataCap is the most memory a Decoder keeps for joined data
+	// between events: as much as a streamed line of twice the read buffer
+	// takes, so that such lines, common in LLM streams, cost no allocation
+	// once the buffer has grown, while a large event's memory is given
+	// back when the next one starts.
+	keepDataCap = 128 << 10
+	// keepCap is the same for each of the other buffers, whose values
+	// (an event type, an ID) are short unless a server is hostile.
+	keepCap = 4 << 10
+)
+
+// kept returns b emptied if its capacity is at most max, and nil if not.
+func kept(b []byte, max int) []byte {
+	if cap(b) > max {
+		return nil
+	}
+	return b[:0]
+}
+
+// shrink drops the buffers that a large event or line has grown past what
+// a Decoder keeps between events. It is called when none of them holds
+// anything still needed: at the start of Next, when the previous event's
+// views have expired, and when Next fails. The last event ID is state, not
+// a buffer, and is kept.
+func (d *Decoder) shrink() {
+	d.shrinkDue = false
+	d.data = kept(d.data, keepDataCap)
+	d.eventType = kept(d.eventType, keepCap)
+	d.contBuf = kept(d.contBuf, keepCap)
+	d.idBuf = kept(d.idBuf, keepCap)
+}
+
+// noteCap notes that a buffer of n bytes was made, which shrink may have
+// to drop.
+func (d *Decoder) noteCap(n int) {
+	if n > keepCap {
+		d.shrinkDue = true
+	}
+}
+
+// materializeData copies a data value held in the read buffer into d.data,
+// before the buffer moves or a second data line joins it.
+func (d *Decoder) materializeData() {
+	if d.dataRef {
+		d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
+		d.dataRef = false
+	}
+}

@@ -214,3 +214,53 @@ func invalidPrefixLen(b []byte) int {
 	}
 	return n
 }
+
+// repair replaces the invalid UTF-8 of the event's data (d.data, or the
+// value in the read buffer) and type with U+FFFD, and returns the data.
+// The limit bounds the event as delivered, so it first works out how long
+// the replacements make the event, size bytes as read, and fails with the
+// limit's error, having allocated nothing, if that is past the limit.
+// Otherwise it repairs in the memory the bytes are in when that has room,
+// and else in a buffer made once, of the final size.
+func (d *Decoder) repair(data []byte, dataValid, typeValid bool, size int) ([]byte, bool) {
+	dataLen, typeLen := len(data), len(d.eventType)
+	if !dataValid {
+		dataLen = validUTF8Len(data)
+	}
+	if !typeValid {
+		typeLen = validUTF8Len(d.eventType)
+	}
+	if size+dataLen-len(data)+typeLen-len(d.eventType) > d.maxSize() {
+		d.tooLarge("event with invalid UTF-8 replaced")
+		return nil, false
+	}
+	if !typeValid {
+		d.eventType = d.repaired(d.eventType, typeLen)
+	}
+	switch {
+	case dataValid:
+	case d.dataRef:
+		dst := d.data[:0]
+		if cap(dst) < dataLen {
+			d.noteCap(dataLen)
+			dst = make([]byte, 0, dataLen)
+		}
+		d.data = appendValidUTF8(dst, data)
+		data = d.data
+	default:
+		d.data = d.repaired(d.data, dataLen)
+		data = d.data
+	}
+	return data, true
+}
+
+// repaired returns b with its invalid UTF-8 replaced, n bytes long (see
+// validUTF8Len): in b's memory when it has room, else in a buffer of n
+// bytes.
+func (d *Decoder) repaired(b []byte, n int) []byte {
+	if cap(b) >= n {
+		return toValidUTF8InPlace(b, n)
+	}
+	d.noteCap(n)
+	return appendValidUTF8(make([]byte, 0, n), b)
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,8 +84,40 @@ func splitReader(in, splits []byte) *sizedReader {
 	return &sizedReader{data: in, sizes: splitsFrom(splits), eofWithData: len(splits)%2 == 1}
 }
 
+// addSeeds seeds a parser fuzz target with every golden stream, in three
+// read patterns, and with the streams below, which the golden files do not
+// have: each is read as it must be to reach what it tests.
 func addSeeds(f *testing.F) {
-	// Seeds with an inserted run: long lines in every field.
+	inputs, err := filepath.Glob("testdata/golden/*.input")
+	if err != nil || len(inputs) == 0 {
+		f.Fatalf("no golden inputs to seed from (%v)", err)
+	}
+	for _, name := range inputs {
+		in, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		// Large reads, with io.EOF in the last; single bytes, likewise;
+		// reads of two and three bytes, io.EOF alone.
+		for _, splits := range []string{"\x00", "@", "\x01\x02"} {
+			f.Add(in, uint32(0), uint32(0), byte('x'), []byte(splits))
+		}
+	}
+
+	// Short streams in telling reads.
+	// Comments of every shape, in reads of five bytes.
+	f.Add([]byte("data:1\r:\x00\n:\r\ndata:2\n:xx\rdata:3\n:data:fail\r:x\ndata:4\n\n"), uint32(0), uint32(0), byte('x'), []byte("\x04"))
+	// Reads that end between CR and LF.
+	f.Add([]byte("data: a\r\ndata: b\r\n\r\n"), uint32(0), uint32(0), byte('x'), []byte("\x07\x08"))
+	// IDs with NUL, empty and without colon.
+	f.Add([]byte("id: 1\n\nid: a\x00b\ndata: x\n\nid:\ndata: y\n\nid\n\n"), uint32(0), uint32(0), byte('x'), []byte("\x05"))
+	// Blocks that dispatch nothing.
+	f.Add([]byte("id: a\n\nevent: e\n\n:\n\ndata\n\nid: b\n\n"), uint32(0), uint32(0), byte('x'), []byte("\x01"))
+	// Characters cut by single-byte reads.
+	f.Add([]byte("event: \xc3\xa9\nid: \xe2\x80\xa6\ndata: \xf0\x9f\x98\x80\n\n"), uint32(0), uint32(0), byte('x'), []byte("@"))
+
+	// Seeds with an inserted run: long lines in every field, around the
+	// 64 KiB read buffer.
 	f.Add([]byte("data: \n\n"), uint32(6), uint32(100<<10), byte('x'), []byte{0, 7})
 	f.Add([]byte(":\r\rdata:a\r\r"), uint32(1), uint32(70<<10), byte('c'), []byte{1})
 	f.Add([]byte("event:\ndata\n\n"), uint32(6), uint32(66<<10), byte('e'), []byte{3, 0})
@@ -92,10 +126,30 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte("data:\n\n"), uint32(5), uint32(70<<10), byte(' '), []byte{2})
 	f.Add([]byte("\n\n"), uint32(0), uint32(65<<10), byte('d'), []byte{0, 1})
 	f.Add([]byte("data:\xE2\x82\n\n"), uint32(5), uint32(90<<10), byte(0xF0), []byte{0})
+	// A long comment.
+	f.Add([]byte(":\r\ndata: a\r\n\r\n"), uint32(1), uint32(81920), byte('c'), []byte("\x00"))
+	// A long data line, another event after it.
+	f.Add([]byte("data: \n\ndata: b\n\n"), uint32(6), uint32(102400), byte('x'), []byte("\x00\x07"))
+	// A long data line whose CR ends the 64 KiB buffer.
+	f.Add([]byte("data: \r\rdata: b\r\r"), uint32(6), uint32(65529), byte('y'), []byte("\x00"))
+	// A long event type.
+	f.Add([]byte("event: \ndata: x\n\n"), uint32(7), uint32(67584), byte('e'), []byte("\x00"))
+	// A long ID with a NUL.
+	f.Add([]byte("id: \x00\ndata: x\n\n"), uint32(4), uint32(71680), byte('7'), []byte("\x00\x13"))
+	// A long run of a 3-byte lead byte.
+	f.Add([]byte("data: \n\n"), uint32(6), uint32(71680), byte(0xe2), []byte("\x00"))
+	// A long run of spaces after the colon.
+	f.Add([]byte("data:\n\n"), uint32(5), uint32(71680), byte(' '), []byte("\x00@"))
+	// A long retry value.
+	f.Add([]byte("retry: 5\n"), uint32(7), uint32(71680), byte('0'), []byte("\x00"))
+	// A long unfinished line at the end.
+	f.Add([]byte("data: a\n\ndata: "), uint32(15), uint32(92160), byte('z'), []byte("\x00"))
+	// A long field name.
+	f.Add([]byte("\ndata: a\n\n"), uint32(0), uint32(71680), byte('q'), []byte("\x00\x01"))
 }
 
 // FuzzDecoder checks that no input makes the decoder panic, exceed its
-// size limit, or return invalid UTF-8.
+// size limit (in an event, an ID or a comment), or return invalid UTF-8.
 func FuzzDecoder(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte, pos, n uint32, c byte, splits []byte) {
@@ -115,9 +169,9 @@ func FuzzDecoder(f *testing.F) {
 		}
 		for d.Next() {
 			ev := d.Event()
-			// The limit is on the bytes read; repairing UTF-8 can make
-			// each invalid byte the three bytes of U+FFFD.
-			if len(ev.Data)+len(ev.Type) > 3*limit {
+			// The limit bounds the event as delivered, after invalid
+			// UTF-8 is replaced.
+			if len(ev.Data)+len(ev.Type) > limit {
 				t.Fatalf("event of %d bytes passed the %d-byte limit", len(ev.Data)+len(ev.Type), limit)
 			}
 			for _, s := range []string{ev.Type, ev.Data, ev.ID} {
@@ -131,6 +185,9 @@ func FuzzDecoder(f *testing.F) {
 		}
 		if err := d.Err(); err != nil && !errors.Is(err, ErrEventTooLarge) {
 			t.Fatalf("unexpected error %v", err)
+		}
+		if len(d.LastEventID()) > limit {
+			t.Fatalf("last event ID of %d bytes passed the %d-byte limit", len(d.LastEventID()), limit)
 		}
 		if !utf8.ValidString(d.LastEventID()) {
 			t.Fatalf("invalid UTF-8 last event ID %q", d.LastEventID())
@@ -164,6 +221,63 @@ func FuzzReference(f *testing.F) {
 		decodeComments(&got)
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("decoder differs from the reference (-reference +decoder):\n%s", diff)
+		}
+	})
+}
+
+// FuzzUTF8 checks the hand-written UTF-8 code against unicode/utf8 and
+// the WHATWG decoder: validUTF8 and validRuneLen agree with utf8.Valid and
+// utf8.DecodeRune, and the U+FFFD repair, into a new buffer and in place,
+// gives what refUTF8Decode does (one U+FFFD per maximal subpart of an
+// ill-formed sequence, which unicode/utf8 and strings.ToValidUTF8 count
+// differently).
+func FuzzUTF8(f *testing.F) {
+	for _, s := range []string{
+		"", "ascii", "é東𝄞", "\uFFFD", "\xff", "\x80", "\xc0\xaf", "\xe2\x82", "\xe2\x82A",
+		"\xed\xa0\x80", "\xed\x9f\xbf", "\xf4\x90\x80\x80", "\xf0\x9d\x84", "\xf0\x9f\x98\x80",
+		"\xf0\x8f\xbf\xbf", "\xe0\x9f\xbf", "\xf8\x88\x80\x80\x80",
+		strings.Repeat("x", 40) + "é" + strings.Repeat("\xff", 9) + strings.Repeat("y", 30) + "\xe2\x82",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validUTF8(b), utf8.Valid(b); got != want {
+			t.Fatalf("validUTF8(%q) = %v, utf8.Valid %v", b, got, want)
+		}
+		if validShort(b) && !utf8.Valid(b) {
+			t.Fatalf("validShort(%q) = true for invalid UTF-8", b)
+		}
+		for i := range b {
+			if b[i] < utf8.RuneSelf {
+				continue
+			}
+			want := 0
+			if r, size := utf8.DecodeRune(b[i:]); r != utf8.RuneError || size > 1 {
+				want = size
+			}
+			if got := validRuneLen(b[i:]); got != want {
+				t.Fatalf("validRuneLen(%q) = %d, want %d", b[i:], got, want)
+			}
+		}
+
+		want := refUTF8Decode(b)
+		if got := appendValidUTF8([]byte("p"), b); string(got) != "p"+want {
+			t.Fatalf("appendValidUTF8(%q) = %q, want %q", b, got[1:], want)
+		}
+		if n := validUTF8Len(b); n != len(want) {
+			t.Fatalf("validUTF8Len(%q) = %d, want %d", b, n, len(want))
+		}
+		// In place, with exactly the room needed and with some to spare.
+		for _, spare := range []int{0, 3} {
+			buf := make([]byte, len(b), len(want)+spare)
+			copy(buf, b)
+			got := toValidUTF8InPlace(buf, len(want))
+			if string(got) != want {
+				t.Fatalf("toValidUTF8InPlace(%q) = %q, want %q", b, got, want)
+			}
+			if len(got) > 0 && &got[0] != &buf[:1][0] {
+				t.Fatalf("toValidUTF8InPlace(%q) did not stay in its buffer", b)
+			}
 		}
 	})
 }

@@ -27,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite the expected testdata/golden/*.
 type outcome struct {
 	Events      []Event
 	Comments    []string
-	Retries     []time.Duration // each OnRetry call
+	Retries     []time.Duration // each OnRetryField call
 	LastEventID string          // at the end
 	Retry       time.Duration   // Retry() at the end
 	RetrySet    bool
@@ -495,18 +495,46 @@ func TestReaderWithoutProgressFails(t *testing.T) {
 	}
 }
 
-// badCountReader claims to have read more than it was given room for.
-type badCountReader struct{}
+// badCountReader returns data once, then the count n whatever room it is
+// given.
+type badCountReader struct {
+	data string
+	n    func(p []byte) int
+}
 
-func (badCountReader) Read(p []byte) (int, error) { return len(p) + 1, nil }
-
-func TestReaderWithInvalidCountFails(t *testing.T) {
-	d := NewDecoder(badCountReader{})
-	if d.Next() {
-		t.Fatal("Next() = true")
+func (r *badCountReader) Read(p []byte) (int, error) {
+	if r.data != "" {
+		k := copy(p, r.data)
+		r.data = r.data[k:]
+		return k, nil
 	}
-	if d.Err() == nil {
-		t.Fatal("Err() = nil, want an error")
+	return r.n(p), nil
+}
+
+// A reader that claims more bytes than it had room for, or a negative
+// count, fails the stream with errBadReadCount after the events before it,
+// rather than making the decoder read past its buffer.
+func TestReaderWithInvalidCountFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    func(p []byte) int
+	}{
+		{"past the room", func(p []byte) int { return len(p) + 1 }},
+		{"negative", func([]byte) int { return -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(&badCountReader{data: "data: a\n\n", n: tc.n})
+			var got []Event
+			for d.Next() {
+				got = append(got, d.Event())
+			}
+			if diff := cmp.Diff([]Event{msg("a")}, got); diff != "" {
+				t.Errorf("events (-want +got)\n%s", diff)
+			}
+			if !errors.Is(d.Err(), errBadReadCount) {
+				t.Errorf("Err() = %v, want errBadReadCount", d.Err())
+			}
+		})
 	}
 }
 
@@ -712,7 +740,7 @@ func TestAllocations(t *testing.T) {
 	}
 }
 
-func TestOnRetryOnlyForValidValues(t *testing.T) {
+func TestOnRetryFieldOnlyForValidValues(t *testing.T) {
 	var got []time.Duration
 	d := NewDecoder(strings.NewReader("retry: x\nretry: 10\nretry:\nretry: 1e3\nretry: 20\n\n"))
 	d.OnRetryField = func(r time.Duration) { got = append(got, r) }
@@ -723,7 +751,7 @@ func TestOnRetryOnlyForValidValues(t *testing.T) {
 		t.Error("unexpected event")
 	}
 	if diff := cmp.Diff([]time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, got); diff != "" {
-		t.Errorf("OnRetry calls (-want +got)\n%s", diff)
+		t.Errorf("OnRetryField calls (-want +got)\n%s", diff)
 	}
 	if r, ok := d.Retry(); r != 20*time.Millisecond || !ok {
 		t.Errorf("Retry() = %v, %v; want 20ms, true", r, ok)
@@ -893,43 +921,15 @@ func TestRandomStreamsMatchReference(t *testing.T) {
 	}
 }
 
-func BenchmarkDecoder(b *testing.B) {
-	streams := map[string]string{
-		"small":    "event: delta\nid: 12\ndata: {\"text\":\"hello\"}\n\n",
-		"multi":    "data: line one\r\ndata: line two\r\ndata: line three\r\n\r\n",
-		"4KiB":     "data: " + strings.Repeat("x", 4<<10) + "\n\n",
-		"100KiB":   "data: " + strings.Repeat("x", 100<<10) + "\n\n",
-		"comments": ": keep-alive\n\n: keep-alive\n\nid: 1\n\ndata: x\n\n",
-	}
-	for name, s := range streams {
-		block := []byte(s)
-		for _, path := range []string{"Data", "Event"} {
-			b.Run(name+"/"+path, func(b *testing.B) {
-				d := NewDecoder(&cycleReader{data: block})
-				d.OnComment = func([]byte) {}
-				b.SetBytes(int64(len(block)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if !d.Next() {
-						b.Fatal(d.Err())
-					}
-					if path == "Data" {
-						_ = d.Data()
-					} else {
-						_ = d.Event()
-					}
-				}
-			})
-		}
-	}
-}
-
 // A zero Decoder, or one given a nil reader, reports an error instead of
 // panicking; Reset makes it usable.
 func TestZeroDecoder(t *testing.T) {
 	var d Decoder
-	if d.Next() || !errors.Is(d.Err(), ErrNoReader) {
-		t.Fatalf("zero Decoder: Next true or Err = %v, want ErrNoReader", d.Err())
+	if d.Next() || !errors.Is(d.Err(), errNoReader) {
+		t.Fatalf("zero Decoder: Next true or Err = %v, want errNoReader", d.Err())
+	}
+	if msg := d.Err().Error(); !strings.Contains(msg, "use NewDecoder or Reset") {
+		t.Errorf("zero Decoder: Err() = %q, want it to say what to do", msg)
 	}
 	d.Reset(strings.NewReader("data: a\n\n"))
 	if !d.Next() || d.Event().Data != "a" {
@@ -938,4 +938,71 @@ func TestZeroDecoder(t *testing.T) {
 	if NewDecoder(nil).Next() {
 		t.Fatal("NewDecoder(nil).Next() = true")
 	}
+}
+
+// TestBenchAllocsPerEvent checks the allocation promises the benchmarks
+// report: none per event on the Data path once a Decoder is warm, at most
+// one per event on the Event path.
+func TestBenchAllocsPerEvent(t *testing.T) {
+	stream := allocStream()
+	r := bytes.NewReader(stream)
+	d := NewDecoder(r)
+	events := 0
+	readAll := func(useEvent bool) {
+		r.Reset(stream)
+		d.Reset(r)
+		events = 0
+		for d.Next() {
+			if useEvent {
+				_ = d.Event()
+			} else {
+				_ = d.Data()
+			}
+			events++
+		}
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+	}
+	readAll(false) // warm the buffers
+	if a := testing.AllocsPerRun(5, func() { readAll(false) }); a != 0 {
+		t.Errorf("Data path: %v allocations per stream of %d events, want 0", a, events)
+	}
+	if a := testing.AllocsPerRun(5, func() { readAll(true) }); a > float64(events) {
+		t.Errorf("Event path: %v allocations per stream of %d events, want at most one per event", a, events)
+	}
+}
+
+// A reader that fills all the room it is given (a fast connection) earns a
+// larger buffer, and fewer read calls; one that returns little at a time
+// (an idle or slow stream) keeps the small one.
+func TestBufferGrowsOnlyForFastReaders(t *testing.T) {
+	in := strings.Repeat("data: "+strings.Repeat("x", 90)+"\n\n", 5000)
+	fast := NewDecoder(strings.NewReader(in))
+	for fast.Next() {
+	}
+	if len(fast.buf) != fastBufSize {
+		t.Errorf("fast reader: buffer %d bytes, want %d", len(fast.buf), fastBufSize)
+	}
+	slow := NewDecoder(iotest.HalfReader(&chunkReader{s: in, n: 100}))
+	for slow.Next() {
+	}
+	if len(slow.buf) != minBufSize {
+		t.Errorf("slow reader: buffer %d bytes, want %d", len(slow.buf), minBufSize)
+	}
+}
+
+// chunkReader returns at most n bytes of s per Read.
+type chunkReader struct {
+	s string
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.n)], r.s)
+	r.s = r.s[n:]
+	return n, nil
 }

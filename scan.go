@@ -1,0 +1,519 @@
+package sse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math/bits"
+)
+
+const (
+	// minBufSize is the read buffer a Decoder starts with: one page, enough
+	// for the lines of most streams, small enough that thousands of idle
+	// streams cost little.
+	minBufSize = 4 << 10
+	// maxBufSize bounds the read buffer. A line longer than half of it is
+	// no longer kept whole in the buffer but streamed into the field it
+	// belongs to, so a huge event is copied once and never rescanned.
+	maxBufSize = 64 << 10
+	// maxEmptyReads is how many (0, nil) reads in a row make
+	// io.ErrNoProgress, as in bufio.
+	maxEmptyReads = 100
+	// fastBufSize is as far as the buffer grows for a reader that keeps
+	// filling it (fullReadsToGrow reads in a row), to cut read calls.
+	fastBufSize     = 32 << 10
+	fullReadsToGrow = 4
+)
+
+// parseBuffered parses the complete lines in the buffer and reports
+// whether it dispatched an event. It stops early on an error, and when it
+// needs more input.
+func (d *Decoder) parseBuffered() bool {
+	if !d.bomOK && !d.skipBOM() {
+		return false
+	}
+	for d.start < d.end {
+		if d.skipLF {
+			d.skipLF = false
+			if d.buf[d.start] == '\n' {
+				d.start++
+				continue
+			}
+		}
+		var eol int
+		if c := d.buf[d.start]; c == '\n' || c == '\r' {
+			eol = d.start // a blank line: no need to search
+		} else if d.lfAt < d.start && d.crAt < d.start && d.crScanned >= d.end {
+			// No CR is left in the buffer, as in a stream that ends its
+			// lines with LF: the line ends at the next LF.
+			from := max(d.start, d.lfScanned)
+			eol = bytes.IndexByte(d.buf[from:d.end], '\n')
+			if eol >= 0 {
+				eol += from
+				d.lfScanned = eol + 1
+			} else {
+				d.lfScanned = d.end
+			}
+			d.lfAt = eol
+		} else {
+			eol = d.findEOL()
+		}
+		if d.cont != fieldNone {
+			if eol < 0 {
+				d.appendCont(d.buf[d.start:d.end])
+				d.start = d.end
+				return false
+			}
+			d.appendCont(d.buf[d.start:eol])
+			if d.err != nil {
+				// The line passed the limit: it must not reach its field
+				// (a cut comment, or a cut retry value) half done.
+				return false
+			}
+			d.consumeEOL(eol)
+			d.endCont()
+			continue
+		}
+		if eol < 0 {
+			if d.end-d.start > d.maxSize() {
+				d.tooLarge("line")
+			}
+			return false
+		}
+		lineStart := d.start
+		d.consumeEOL(eol)
+		if d.parseLine(lineStart, eol) {
+			return true
+		}
+		if d.err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// skipBOM drops a UTF-8 byte order mark at the very start of the stream,
+// waiting for more input while what has arrived could still be one.
+func (d *Decoder) skipBOM() bool {
+	const bom = "\xEF\xBB\xBF"
+	have := d.buf[d.start:d.end]
+	if len(have) < len(bom) && d.rerr == nil && bytes.HasPrefix([]byte(bom), have) {
+		return false
+	}
+	if bytes.HasPrefix(have, []byte(bom)) {
+		d.start += len(bom)
+	}
+	d.bomOK = true
+	return true
+}
+
+// findEOL returns the index in buf of the CR or LF that ends the line at
+// start, or -1 if the buffer holds no line ending.
+func (d *Decoder) findEOL() int {
+	if d.lfAt < d.start && d.crAt < d.start {
+		// Neither is known: if few bytes are left to search, as after a
+		// small read, look for both at once, which costs less than two
+		// bytes.IndexByte calls.
+		from := max(d.start, min(d.lfScanned, d.crScanned))
+		to := d.end
+		if to-from > shortScan {
+			goto search
+		}
+		if i := indexCRLF(d.buf, from, to); i >= 0 {
+			eol := from + i
+			if d.buf[eol] == '\n' {
+				d.lfAt, d.lfScanned = eol, eol+1
+				d.crScanned = max(d.crScanned, eol+1)
+			} else {
+				d.crAt, d.crScanned = eol, eol+1
+				d.lfScanned = max(d.lfScanned, eol+1)
+			}
+			return eol
+		}
+		d.lfAt, d.crAt = -1, -1
+		d.lfScanned, d.crScanned = to, to
+		return -1
+	}
+search:
+	if d.lfAt < d.start {
+		from := max(d.start, d.lfScanned)
+		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
+			d.lfAt = from + i
+			d.lfScanned = d.lfAt + 1
+		} else {
+			d.lfAt = -1
+			d.lfScanned = d.end
+		}
+	}
+	if d.crAt < d.start {
+		// The search runs to the end of the buffer, not just to the LF: a
+		// stream without CRs is then searched once per read, not once per
+		// line. A CR found past the LF is kept for a later line.
+		from := max(d.start, d.crScanned)
+		if from < d.end {
+			if i := bytes.IndexByte(d.buf[from:d.end], '\r'); i >= 0 {
+				d.crAt = from + i
+				d.crScanned = d.crAt + 1
+			} else {
+				d.crAt = -1
+				d.crScanned = d.end
+			}
+		} else {
+			d.crAt = -1
+		}
+	}
+	switch {
+	case d.crAt < d.start:
+		return d.lfAt
+	case d.lfAt < d.start:
+		return d.crAt
+	}
+	return min(d.crAt, d.lfAt)
+}
+
+// shortScan is the most bytes findEOL searches for CR and LF together, in
+// one loop, rather than for each with bytes.IndexByte.
+const shortScan = 16
+
+// indexCRLF returns the index in b[from:to], to-from <= shortScan, of
+// the first CR or LF in it, relative to from, or -1. Where b has room past
+// to it tests eight bytes at a time, ignoring those past to.
+func indexCRLF(b []byte, from, to int) int {
+	n := to - from
+	if from+shortScan > len(b) {
+		for i, c := range b[from:to] {
+			if c <= '\r' && (c == '\n' || c == '\r') {
+				return i
+			}
+		}
+		return -1
+	}
+	w := b[from : from+shortScan : from+shortScan]
+	m := crlfMask(binary.LittleEndian.Uint64(w))
+	if n < 8 {
+		m &= 1<<(8*n) - 1
+	}
+	if m != 0 {
+		return bits.TrailingZeros64(m) / 8
+	}
+	if n <= 8 {
+		return -1
+	}
+	m = crlfMask(binary.LittleEndian.Uint64(w[8:])) & (1<<(8*(n-8)) - 1)
+	if m != 0 {
+		return 8 + bits.TrailingZeros64(m)/8
+	}
+	return -1
+}
+
+// crlfMask returns w, eight bytes, with the high bit of each byte that is
+// CR or LF set and every other bit clear.
+func crlfMask(w uint64) uint64 {
+	const lo7, hi = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ 0x0A0A0A0A0A0A0A0A // zero where LF
+	y := w ^ 0x0D0D0D0D0D0D0D0D // zero where CR
+	// A byte's high bit is set where it is not zero, exactly.
+	nx := (x&lo7 + lo7) | x
+	ny := (y&lo7 + lo7) | y
+	return ^(nx & ny) & hi
+}
+
+// consumeEOL moves start past the line ending at eol. A CR at the end of
+// the buffer ends the line at once; an LF that arrives after it later is
+// skipped then.
+func (d *Decoder) consumeEOL(eol int) {
+	d.start = eol + 1
+	if d.buf[eol] == '\r' {
+		if d.start < d.end {
+			if d.buf[d.start] == '\n' {
+				d.start++
+			}
+		} else {
+			d.skipLF = true
+		}
+	}
+}
+
+// fill reads more input into the buffer, first making room for it.
+func (d *Decoder) fill() {
+	if d.r == nil {
+		// A zero Decoder: fail as a read would, rather than panic.
+		d.rerr = errNoReader
+		return
+	}
+	if d.buf == nil {
+		d.buf = make([]byte, minBufSize)
+	}
+	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
+		if len(d.buf) < maxBufSize {
+			d.grow()
+		} else {
+			d.materializeData()
+			// The line is too long to keep whole: stream it from here on.
+			d.beginCont(d.buf[d.start:d.end])
+			d.start = d.end
+		}
+	}
+	if d.fullReads >= fullReadsToGrow && len(d.buf) < fastBufSize && d.cont == fieldNone {
+		// The reader fills all the room it is given, as a fast connection
+		// does: fewer, larger reads (fewer system calls) pay for a larger
+		// buffer. A slow or idle stream keeps the small one.
+		d.grow()
+		d.fullReads = 0
+	}
+	// Move the unparsed bytes to the front only when that is free or the
+	// space after them runs short, so that small reads do not copy a
+	// partial line over and over. A data value still held in the buffer
+	// is copied out before the bytes under it move.
+	if d.start > 0 && (d.start == d.end || len(d.buf)-d.end < len(d.buf)/2) {
+		d.materializeData()
+		d.shift(d.buf)
+	}
+	for {
+		room := len(d.buf) - d.end
+		n, err := d.r.Read(d.buf[d.end:])
+		if n < 0 || n > room {
+			d.err = errBadReadCount
+			return
+		}
+		if n == room {
+			d.fullReads++
+		} else {
+			d.fullReads = 0
+		}
+		d.end += n
+		if err != nil {
+			d.rerr = err
+			return
+		}
+		if n > 0 {
+			d.empty = 0
+			return
+		}
+		if d.empty++; d.empty >= maxEmptyReads {
+			d.rerr = io.ErrNoProgress
+			return
+		}
+	}
+}
+
+// grow doubles the read buffer, keeping the unparsed bytes.
+func (d *Decoder) grow() {
+	d.materializeData()
+	buf := make([]byte, 2*len(d.buf))
+	d.shift(buf)
+	d.buf = buf
+}
+
+// endInput handles the unfinished line left when the input ends. The spec
+// discards it, but it still counts toward MaxEventSize: had the input come
+// in other reads, a long line would already have been streamed into its
+// field and failed there. Streaming what is left of it now (it is never
+// used) makes whether the stream fails independent of how it was read.
+func (d *Decoder) endInput() {
+	if d.cont == fieldNone && d.start < d.end {
+		d.beginCont(d.buf[d.start:d.end])
+		d.start = d.end
+	}
+}
+
+// shift moves the unparsed bytes to the start of dst, keeping the line
+// ending positions in step.
+func (d *Decoder) shift(dst []byte) {
+	n := copy(dst, d.buf[d.start:d.end])
+	s := d.start
+	d.start, d.end = 0, n
+	d.utf8From, d.utf8To, d.utf8Failed = 0, 0, -1
+	d.crAt -= s
+	d.crScanned -= s
+	d.lfAt -= s
+	d.lfScanned -= s
+	if d.crScanned < 0 {
+		d.crScanned = 0
+	}
+	if d.lfScanned < 0 {
+		d.lfScanned = 0
+	}
+}
+
+// beginCont starts streaming a line whose beginning, partial, is longer
+// than any field name, so its field is already known.
+func (d *Decoder) beginCont(partial []byte) {
+	d.lineLen = 0
+	d.contSpace = false
+	d.contBuf = d.contBuf[:0]
+	var value []byte
+	switch colon := bytes.IndexByte(partial, ':'); {
+	case colon == 0:
+		d.cont = fieldComment
+		value = partial[1:]
+	case colon < 0:
+		// A name longer than any known field: the whole line is ignored.
+		d.cont = fieldIgnored
+	default:
+		value = partial[colon+1:]
+		if len(value) == 0 {
+			d.contSpace = true
+		} else if value[0] == ' ' {
+			value = value[1:]
+		}
+		switch string(partial[:colon]) {
+		case "data":
+			d.cont = fieldData
+			d.materializeData()
+			if d.dataLines > 0 {
+				d.data = append(d.room(d.data, 1), '\n')
+			}
+			d.dataLines++
+			d.addEventSize(1)
+		case "event":
+			d.cont = fieldEvent
+			d.eventSize -= len(d.eventType)
+			d.eventType = d.eventType[:0]
+		case "id":
+			d.cont = fieldID
+		case "retry":
+			d.cont = fieldRetry
+		default:
+			d.cont = fieldIgnored
+		}
+	}
+	d.lineLen = len(partial) - len(value)
+	d.appendCont(value)
+}
+
+// appendCont takes the next piece of a streamed line.
+func (d *Decoder) appendCont(p []byte) {
+	if d.err != nil {
+		return
+	}
+	if d.contSpace && len(p) > 0 {
+		d.contSpace = false
+		if p[0] == ' ' {
+			p = p[1:]
+			d.lineLen++
+		}
+	}
+	d.lineLen += len(p)
+	if d.lineLen > d.maxSize() {
+		d.tooLarge("line")
+		return
+	}
+	switch d.cont {
+	case fieldData:
+		if d.addEventSize(len(p)); d.err == nil {
+			d.data = append(d.room(d.data, len(p)), p...)
+		}
+	case fieldEvent:
+		if d.addEventSize(len(p)); d.err == nil {
+			d.eventType = append(d.room(d.eventType, len(p)), p...)
+		}
+	case fieldID, fieldRetry:
+		d.contBuf = append(d.room(d.contBuf, len(p)), p...)
+	case fieldComment:
+		if d.OnComment != nil {
+			d.contBuf = append(d.room(d.contBuf, len(p)), p...)
+		}
+	}
+}
+
+// room returns b, or a copy of it, with room for n more bytes, for a value
+// that may grow up to the limit: a long line, or data joined from many
+// lines. It doubles the capacity rather than letting append grow a large
+// slice by a quarter at a time, which would allocate about five times the
+// final size in all. Doubling all the way to the limit would still
+// allocate twice the limit (the limit, half of it, a quarter...) and the
+// read buffers on top, so past half the limit it goes to the limit at
+// once: a value that ends up over the limit has allocated about one and a
+// half times the limit.
+func (d *Decoder) room(b []byte, n int) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
+	}
+	limit := d.maxSize()
+	c := max(2*cap(b), need, minBufSize)
+	c = 1 << bits.Len(uint(c-1)) // powers of two reach a power-of-two limit exactly
+	if c >= limit/2 {
+		c = limit
+	}
+	c = max(c, need)
+	d.noteCap(c)
+	grown := make([]byte, len(b), c)
+	copy(grown, b)
+	return grown
+}
+
+// endCont finishes a streamed line at its line ending.
+func (d *Decoder) endCont() {
+	switch d.cont {
+	case fieldID:
+		// The value becomes the ID buffer, rather than a copy of it, so
+		// that a long ID is held once.
+		if bytes.IndexByte(d.contBuf, 0) < 0 {
+			d.idBuf, d.contBuf = d.contBuf, d.idBuf
+			d.idDirty = true
+		}
+	case fieldRetry:
+		d.setRetry(d.contBuf)
+	case fieldComment:
+		if d.OnComment != nil {
+			d.OnComment(d.contBuf)
+		}
+	}
+	d.cont = fieldNone
+	d.contSpace = false
+	// A long line's buffer is dropped at once, rather than carry its
+	// capacity into the ID buffer the next long id line trades it for.
+	d.contBuf = kept(d.contBuf, keepCap)
+}
+
+const (
+	// keepDataCap is the most memory a Decoder keeps for joined data
+	// between events: as much as a streamed line of twice the read buffer
+	// takes, so that such lines, common in LLM streams, cost no allocation
+	// once the buffer has grown, while a large event's memory is given
+	// back when the next one starts.
+	keepDataCap = 128 << 10
+	// keepCap is the same for each of the other buffers, whose values
+	// (an event type, an ID) are short unless a server is hostile.
+	keepCap = 4 << 10
+)
+
+// kept returns b emptied if its capacity is at most max, and nil if not.
+func kept(b []byte, max int) []byte {
+	if cap(b) > max {
+		return nil
+	}
+	return b[:0]
+}
+
+// shrink drops the buffers that a large event or line has grown past what
+// a Decoder keeps between events. It is called when none of them holds
+// anything still needed: at the start of Next, when the previous event's
+// views have expired, and when Next fails. The last event ID is state, not
+// a buffer, and is kept.
+func (d *Decoder) shrink() {
+	d.shrinkDue = false
+	d.data = kept(d.data, keepDataCap)
+	d.eventType = kept(d.eventType, keepCap)
+	d.contBuf = kept(d.contBuf, keepCap)
+	d.idBuf = kept(d.idBuf, keepCap)
+}
+
+// noteCap notes that a buffer of n bytes was made, which shrink may have
+// to drop.
+func (d *Decoder) noteCap(n int) {
+	if n > keepCap {
+		d.shrinkDue = true
+	}
+}
+
+// materializeData copies a data value held in the read buffer into d.data,
+// before the buffer moves or a second data line joins it.
+func (d *Decoder) materializeData() {
+	if d.dataRef {
+		d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
+		d.dataRef = false
+	}
+}

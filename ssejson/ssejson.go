@@ -1,23 +1,74 @@
-package sse
+// Package ssejson decodes event streams whose data are JSON values, such
+// as the chunks of an LLM's chat completion, into Go values.
+//
+// A [Stream] reads the events of a [Source], an [*sse.Stream] or an
+// [*sse.Decoder], and decodes the data of each into a T. [Do] sends a
+// request once with an [sse.Client], as [sse.Client.Do] does, and returns a
+// Stream when the response headers have arrived:
+//
+//	type Chunk struct {
+//		Choices []struct {
+//			Delta struct {
+//				Content string `json:"content"`
+//			} `json:"delta"`
+//		} `json:"choices"`
+//	}
+//
+//	chunks, err := ssejson.Do[Chunk](nil, req) // req: the POST, its JSON body and API key
+//	if err != nil {
+//		return err // a 401 or 429 is an *sse.ResponseError with the JSON error body
+//	}
+//	defer chunks.Close()
+//	for chunk, err := range chunks.All() {
+//		if err != nil {
+//			return err
+//		}
+//		for _, c := range chunk.Choices {
+//			fmt.Print(c.Delta.Content) // each token as soon as its event arrives
+//		}
+//	}
+//
+// The package knows what LLM APIs send besides their values, so that a
+// loop like the one above needs no special cases:
+//
+//   - OpenAI-compatible APIs end a stream with "data: [DONE]". Next then
+//     returns false, Err returns nil, and the connection is closed at once
+//     ([DefaultDone], [Stream.Done]).
+//   - Keep-alive comments never become events, and events with empty data
+//     are skipped. Anthropic's "ping" events are dropped with
+//     [SkipTypes]("ping").
+//   - An error the server sends in the stream, once the 200 status is long
+//     gone, ends it with an [*EventError]: Anthropic's "event: error", the
+//     {"error": {...}} chunk of OpenAI-compatible APIs, and the flat error
+//     event of OpenAI's Responses API ([DefaultCheckEvent]).
+//   - Data that is not JSON, or not a T, ends the stream with a
+//     [*DecodeError] naming the event.
+//   - Event types a T does not know are decoded like any other, so a new
+//     kind of event from a vendor does not break a program.
+package ssejson
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/utf8cut"
 )
 
-// A Source is a stream of events read with Next and then Type, Data and ID,
-// which return slices valid until the next call to Next. *Decoder and
-// *Stream are Sources.
+// A Source is a stream of events read with Next and then Type, Data and
+// ID, which return slices valid until the next call to Next. [*sse.Stream]
+// and [*sse.Decoder] are Sources.
+//
+// A Source that is also an [io.Closer] is closed when the Stream ends and
+// by [Stream.Close].
 type Source interface {
 	Next() bool
 	Type() []byte
@@ -27,41 +78,46 @@ type Source interface {
 }
 
 // DefaultDone is the data of the event that ends an OpenAI-compatible
-// stream, and the Done that NewJSON sets.
+// stream, and the Done that New sets.
 const DefaultDone = "[DONE]"
 
-// A JSON reads a stream of events whose data are JSON values, such as the
-// chunks of an LLM's chat completion stream, decoding each into a T with
-// encoding/json.
+// errZeroStream is the error of a Stream that New did not make.
+var errZeroStream = errors.New("ssejson: zero Stream (make one with New or Do)")
+
+// A Stream reads a stream of events whose data are JSON values, decoding
+// each into a T.
 //
-// Successive calls to Next step through the values; Current returns the
-// one just decoded. Next returns false when the stream ends, at the Done
-// sentinel, or on an error, which Err reports: the Source's error, a
-// *DecodeError, or the error CheckEvent made of an in-band error event
-// (by default an *EventError). Whenever the stream ends, the Source is
-// closed if it is an io.Closer.
+// Successive calls to [Stream.Next] step through the values;
+// [Stream.Current] returns the one just decoded. Next returns false when
+// the stream ends, at the Done sentinel, or on an error, which
+// [Stream.Err] reports: the Source's error, a [*DecodeError], the error
+// CheckEvent made of an in-band error event (by default an [*EventError]).
+// Whenever the stream ends, the Source is closed if it is an io.Closer.
 //
 // Events whose data are empty or only white space decode to nothing and
 // are skipped, as are the events Skip selects. Comments are never events.
 // Event types a T does not know are decoded like any other: they never end
 // the stream by their type alone.
 //
-// The exported fields may be set after NewJSON or DoJSON and before the
-// first call to Next. A JSON is read on one goroutine; Close may be called
-// from any, provided the Source's Close may be called while its Next runs
-// (true of a *Stream and of an HTTP response body).
-type JSON[T any] struct {
+// The exported fields may be set after New or Do and before the first call
+// to Next. A Stream is read on one goroutine; Close may be called from
+// any, provided the Source's Close may be called while its Next runs
+// (true of an *sse.Stream, and of a response body's Close).
+//
+// The zero Stream has no Source: its Next returns false with an error that
+// says so, and its Close returns nil. Make Streams with [New] or [Do].
+type Stream[T any] struct {
 	// Done is the data of the event that ends the stream cleanly, compared
 	// after trimming white space: Next returns false, Err returns nil, and
-	// the Source is closed at once rather than read to its end. NewJSON
-	// sets it to DefaultDone ("[DONE]"); "" turns it off.
+	// the Source is closed at once rather than read to its end. New sets
+	// it to DefaultDone ("[DONE]"); "" turns it off.
 	Done string
 
 	// CheckEvent, if set, is called with each event's type and data before
 	// Skip and decoding. A non-nil error ends the stream with that error;
-	// it is how an API's in-band error events become Go errors. NewJSON
-	// sets it to DefaultCheckEvent. The slices are valid only during the
-	// call.
+	// it is how an API's in-band error events become Go errors. New sets
+	// it to DefaultCheckEvent; nil turns the check off. The slices are
+	// valid only during the call.
 	CheckEvent func(eventType, data []byte) error
 
 	// Skip, if set, reports whether events of a type are to be dropped
@@ -77,63 +133,65 @@ type JSON[T any] struct {
 	closeOnce sync.Once
 }
 
-// NewJSON returns a JSON that reads the events of src, with Done set to
+// New returns a Stream that reads the events of src, with Done set to
 // DefaultDone and CheckEvent to DefaultCheckEvent.
 //
-// src is commonly a *Stream from Client.Connect, or a *Decoder over a
-// response body that has already been received. To have the body closed
-// as soon as the stream ends, pass a Source that is also an io.Closer:
+// src is commonly an *sse.Stream from [sse.Client.Do] or
+// [sse.Client.NewStream], or an *sse.Decoder over a response body that has
+// already been received. To have such a body closed as soon as the stream
+// ends, pass a Source that is also an io.Closer:
 //
-//	sse.NewJSON[Chunk](struct {
+//	ssejson.New[Chunk](struct {
 //		*sse.Decoder
 //		io.Closer
 //	}{sse.NewDecoder(resp.Body), resp.Body})
-func NewJSON[T any](src Source) *JSON[T] {
-	return &JSON[T]{
+func New[T any](src Source) *Stream[T] {
+	s := &Stream[T]{
 		Done:       DefaultDone,
 		CheckEvent: DefaultCheckEvent,
 		src:        src,
 	}
+	return s
 }
 
-// DoJSON sends req as a one-shot stream, such as a POST to an LLM's chat
-// completion endpoint, and returns a JSON over its events once the server
-// has accepted it. It uses a copy of c (DefaultClient if c is nil) with
-// OneShot set: the request and its body are sent once (unless c's
-// MaxRetries allows retries before the stream opens), and the end of the
-// response ends the stream without error.
+// Do sends req once with c, as [sse.Client.Do] does, and returns a Stream
+// of its events once the response headers have arrived; a nil c means
+// [sse.DefaultClient]. It suits a POST to an LLM's chat completion
+// endpoint: the request and its body are sent once, the stream never
+// reconnects, and the end of the response ends it without error.
 //
-// Like http.Client.Do, DoJSON returns when the response headers have
-// arrived. A response the client does not accept (by default, anything but
-// a 2xx text/event-stream) is returned as a *ResponseError holding the
+// A response the Client does not accept (by default, anything but a 200
+// text/event-stream) is returned as an [*sse.ResponseError] holding the
 // status, the header and the start of the body, such as the JSON error
-// that APIs send with a 401 or 429. Cancelling req's context, or calling
-// Close, ends the stream and its connection.
-func DoJSON[T any](req *http.Request, c *Client) (*JSON[T], error) {
+// that APIs send with a 401 or 429.
+//
+// Like http.Client.Do, Do waits for the headers as long as req's context
+// allows (and c's IdleTimeout, if set): give the context a deadline to
+// bound the wait. Cancelling req's context, or calling Close, ends the
+// stream and its connection.
+func Do[T any](c *sse.Client, req *http.Request) (*Stream[T], error) {
 	if c == nil {
-		c = DefaultClient
+		c = sse.DefaultClient
 	}
-	oneShot := *c
-	oneShot.OneShot = true
-	s, err := oneShot.Connect(req)
+	s, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Open(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return NewJSON[T](s), nil
+	return New[T](s), nil
 }
 
 // Next decodes the next JSON value of the stream, which Current then
 // returns. It returns false when the stream has ended; Err tells why.
-func (j *JSON[T]) Next() bool {
+func (j *Stream[T]) Next() bool {
 	if j.done {
 		return false
 	}
 	var zero T
 	j.cur = zero
+	if j.src == nil {
+		j.end(errZeroStream)
+		return false
+	}
 	for !j.closed.Load() && j.src.Next() {
 		typ, data := j.src.Type(), j.src.Data()
 		trimmed := bytes.TrimSpace(data)
@@ -163,7 +221,7 @@ func (j *JSON[T]) Next() bool {
 	}
 	err := j.src.Err()
 	if j.closed.Load() {
-		err = ErrClosed
+		err = sse.ErrClosed
 	}
 	j.end(err)
 	return false
@@ -171,13 +229,13 @@ func (j *JSON[T]) Next() bool {
 
 // end finishes the stream with err (nil for a clean end) and closes the
 // source.
-func (j *JSON[T]) end(err error) {
+func (j *Stream[T]) end(err error) {
 	j.err = err
 	j.done = true
 	j.closeSource()
 }
 
-func (j *JSON[T]) closeSource() {
+func (j *Stream[T]) closeSource() {
 	j.closeOnce.Do(func() {
 		if c, ok := j.src.(io.Closer); ok {
 			c.Close()
@@ -187,34 +245,50 @@ func (j *JSON[T]) closeSource() {
 
 // Current returns the value that the last call to Next decoded, or the
 // zero T once the stream has ended.
-func (j *JSON[T]) Current() T { return j.cur }
+func (j *Stream[T]) Current() T { return j.cur }
 
 // Type returns the type of the current event without copying; see
-// Decoder.Type.
-func (j *JSON[T]) Type() []byte { return j.src.Type() }
+// [sse.Decoder.Type].
+func (j *Stream[T]) Type() []byte {
+	if j.src == nil {
+		return nil
+	}
+	return j.src.Type()
+}
 
 // Data returns the undecoded data of the current event without copying;
-// see Decoder.Data.
-func (j *JSON[T]) Data() []byte { return j.src.Data() }
+// see [sse.Decoder.Data].
+func (j *Stream[T]) Data() []byte {
+	if j.src == nil {
+		return nil
+	}
+	return j.src.Data()
+}
 
-// ID returns the ID of the current event without copying; see Decoder.ID.
-func (j *JSON[T]) ID() []byte { return j.src.ID() }
+// ID returns the ID of the current event without copying; see
+// [sse.Decoder.ID].
+func (j *Stream[T]) ID() []byte {
+	if j.src == nil {
+		return nil
+	}
+	return j.src.ID()
+}
 
 // Err returns the error that ended the stream, or nil if it ended cleanly:
 // at the Done sentinel, or at the end of a one-shot stream or of a
-// Decoder's input. After Close it returns ErrClosed.
-func (j *JSON[T]) Err() error {
+// Decoder's input. After Close it returns [sse.ErrClosed].
+func (j *Stream[T]) Err() error {
 	if !j.done && j.closed.Load() {
-		return ErrClosed
+		return sse.ErrClosed
 	}
 	return j.err
 }
 
 // Close ends the stream and, if the Source is an io.Closer, closes it. It
 // may be called from any goroutine, also while Next is blocked, which then
-// returns false with Err reporting ErrClosed (unless the stream had ended
-// already). Close is idempotent and returns nil.
-func (j *JSON[T]) Close() error {
+// returns false with Err reporting sse.ErrClosed (unless the stream had
+// ended already). Close is idempotent and returns nil.
+func (j *Stream[T]) Close() error {
 	if j.closed.Swap(true) {
 		return nil
 	}
@@ -225,7 +299,7 @@ func (j *JSON[T]) Close() error {
 // All returns an iterator over the stream's values. If the stream fails,
 // the last pair yielded carries the error. Breaking out of the loop leaves
 // the stream open: Close it.
-func (j *JSON[T]) All() iter.Seq2[T, error] {
+func (j *Stream[T]) All() iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for j.Next() {
 			if !yield(j.cur, nil) {
@@ -258,8 +332,8 @@ const maxSnippet = 1 << 10
 // A DecodeError is an event whose data could not be decoded.
 type DecodeError struct {
 	// Event is the event: its type, its ID, and the start of its data, at
-	// most 1 KiB.
-	Event Event
+	// most 1 KiB, as received.
+	Event sse.Event
 	// Size is the length of the event's whole data in bytes.
 	Size int
 	// Err is the error from encoding/json.
@@ -268,35 +342,42 @@ type DecodeError struct {
 
 func newDecodeError(typ, data, id []byte, err error) *DecodeError {
 	return &DecodeError{
-		Event: Event{Type: string(typ), Data: string(utf8cut.Prefix(data, maxSnippet)), ID: string(id)},
+		Event: sse.Event{Type: string(typ), Data: string(utf8cut.Prefix(data, maxSnippet)), ID: string(id)},
 		Size:  len(data),
 		Err:   err,
 	}
 }
 
+// Error names the event and shows the start of its data. Text from the
+// server (the type, the ID, the data, and the decoder's message, which
+// may quote the data) is shortened and its control characters are
+// escaped, so that the message is safe to log; the fields keep the bytes
+// as received.
 func (e *DecodeError) Error() string {
-	snippet := utf8cut.Prefix(e.Event.Data, 100)
-	if len(snippet) < e.Size {
-		snippet += "…"
-	}
-	id := ""
+	var b strings.Builder
+	b.WriteString(`ssejson: decoding "`)
+	b.WriteString(utf8cut.Excerpt(e.Event.Type, 100))
+	b.WriteString(`" event`)
 	if e.Event.ID != "" {
-		id = fmt.Sprintf(" (id %q)", e.Event.ID)
+		b.WriteString(` (id "`)
+		b.WriteString(utf8cut.Excerpt(e.Event.ID, 100))
+		b.WriteString(`")`)
 	}
-	return fmt.Sprintf("sse: decoding %q event%s: %v: data %q", e.Event.Type, id, e.Err, snippet)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(utf8cut.Excerpt(e.Err.Error(), 300))
+	}
+	b.WriteString("; data: ")
+	const n = 100
+	b.WriteString(utf8cut.Excerpt(e.Event.Data, n))
+	if len(e.Event.Data) <= n && len(e.Event.Data) < e.Size {
+		// Excerpt did not cut, but Event.Data is only the start.
+		b.WriteString("…")
+	}
+	return b.String()
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
-
-// snippet returns s for an error message: at most 200 bytes of it, cut on
-// a character boundary and marked with "…" when cut.
-func snippet(s string) string {
-	const limit = 200
-	if len(s) <= limit {
-		return s
-	}
-	return utf8cut.Prefix(s, limit) + "…"
-}
 
 // An EventError is an error that the server sent in the stream, such as
 // Anthropic's "event: error" or the {"error": {...}} chunk of an
@@ -304,7 +385,7 @@ func snippet(s string) string {
 type EventError struct {
 	// Event is the event that carried the error, with all its data: the
 	// payload, to decode further if need be.
-	Event Event
+	Event sse.Event
 	// Kind, Code and Message are the "type", "code" and "message" members
 	// of the payload's "error" object, when it has them, such as
 	// "overloaded_error" and "Overloaded". A numeric code is given in
@@ -314,20 +395,28 @@ type EventError struct {
 	Message string
 }
 
+// Error gives the kind, code and message, or else the start of the data.
+// Text from the server is shortened and its control characters are
+// escaped, so that the message is safe to log; the fields keep it as
+// received.
 func (e *EventError) Error() string {
-	msg := "sse: error event"
+	var b strings.Builder
+	b.WriteString("ssejson: error event")
 	for _, s := range []string{e.Kind, e.Code} {
 		if s != "" {
-			msg += ": " + s
+			b.WriteString(": ")
+			b.WriteString(utf8cut.Excerpt(s, 100))
 		}
 	}
 	switch {
 	case e.Message != "":
-		msg += ": " + e.Message
+		b.WriteString(": ")
+		b.WriteString(utf8cut.Excerpt(e.Message, 300))
 	case e.Event.Data != "":
-		msg += ": " + snippet(e.Event.Data)
+		b.WriteString(": ")
+		b.WriteString(utf8cut.Excerpt(e.Event.Data, 200))
 	}
-	return msg
+	return b.String()
 }
 
 var errorKey = []byte(`"error"`)
@@ -341,14 +430,14 @@ func isEmptyJSON(raw []byte) bool {
 	return false
 }
 
-// DefaultCheckEvent is the CheckEvent that NewJSON sets. It returns an
-// *EventError for an event of type "error" (Anthropic's in-band errors,
+// DefaultCheckEvent is the CheckEvent that New sets. It returns an
+// [*EventError] for an event of type "error" (Anthropic's in-band errors,
 // and the flat {"type":"error","code":…,"message":…} of OpenAI's Responses
 // API), and for an event whose data is a JSON object with an "error"
-// member that says something (as OpenAI-compatible APIs send when a stream
-// fails midway, with status 200 long gone): an "error" that is null,
-// false, 0, "", {} or [] is no error, as servers that always send the
-// member write it. Other events are nil. It costs one scan of the data
+// member that says something (as OpenAI-compatible APIs send when a
+// stream fails midway, with status 200 long gone): an "error" that is
+// null, false, 0, "", {} or [] is no error, as servers that always send
+// the member write it. Other events are nil. It costs one scan of the data
 // unless the data contains the string "error" in quotes.
 func DefaultCheckEvent(eventType, data []byte) error {
 	isErrorType := string(eventType) == "error"
@@ -372,7 +461,7 @@ func DefaultCheckEvent(eventType, data []byte) error {
 		// An error event whose payload is itself the error.
 		raw = bytes.TrimSpace(data)
 	}
-	e := &EventError{Event: Event{Type: string(eventType), Data: string(data)}}
+	e := &EventError{Event: sse.Event{Type: string(eventType), Data: string(data)}}
 	var obj struct {
 		Type    string          `json:"type"`
 		Code    json.RawMessage `json:"code"`

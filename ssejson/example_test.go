@@ -144,6 +144,25 @@ func ExampleDo_anthropic() {
 	// overloaded_error: Overloaded
 }
 
+// Response gives the status and headers of the response: request ids for
+// a support ticket, rate limits, a session id.
+func ExampleStream_Response() {
+	srv := chatServer()
+	defer srv.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"stream":true}`))
+	chunks, err := ssejson.Do[ChatChunk](nil, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer chunks.Close()
+
+	resp := chunks.Response()
+	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"), resp.Header.Get("X-Ratelimit-Remaining-Tokens"))
+	// Output:
+	// 200 req_8f3a 39985
+}
+
 // New reads the events of any Source: here a Decoder over a body already
 // received, with a keep-alive comment and CRLF line endings.
 func ExampleNew() {

@@ -19,6 +19,7 @@
 //		return err // a 401 or 429 is an *sse.ResponseError with the JSON error body
 //	}
 //	defer chunks.Close()
+//	log.Print(chunks.Response().Header.Get("X-Request-Id"))
 //	for chunk, err := range chunks.All() {
 //		if err != nil {
 //			return err
@@ -67,14 +68,21 @@ import (
 // ID, which return slices valid until the next call to Next. [*sse.Stream]
 // and [*sse.Decoder] are Sources.
 //
-// A Source that is also an [io.Closer] is closed when the Stream ends and
-// by [Stream.Close].
+// A Source may have two more methods, which a Stream then uses. If it has
+// Response() *http.Response, as an *sse.Stream does, [Stream.Response]
+// returns what it returns. If it is an [io.Closer], it is closed when the
+// Stream ends and by [Stream.Close].
 type Source interface {
 	Next() bool
 	Type() []byte
 	Data() []byte
 	ID() []byte
 	Err() error
+}
+
+// responder is the method of a Source that has HTTP responses.
+type responder interface {
+	Response() *http.Response
 }
 
 // DefaultDone is the data of the event that ends an OpenAI-compatible
@@ -100,9 +108,10 @@ var errZeroStream = errors.New("ssejson: zero Stream (make one with New or Do)")
 // the stream by their type alone.
 //
 // The exported fields may be set after New or Do and before the first call
-// to Next. A Stream is read on one goroutine; Close may be called from
-// any, provided the Source's Close may be called while its Next runs
-// (true of an *sse.Stream, and of a response body's Close).
+// to Next. A Stream is read on one goroutine; Close and Response may be
+// called from any, provided the Source's Close and Response may be called
+// while its Next runs (true of an *sse.Stream, and of a response body's
+// Close).
 //
 // The zero Stream has no Source: its Next returns false with an error that
 // says so, and its Close returns nil. Make Streams with [New] or [Do].
@@ -126,6 +135,7 @@ type Stream[T any] struct {
 	Skip func(eventType []byte) bool
 
 	src       Source
+	resp      responder // src, if it has responses
 	cur       T
 	err       error
 	done      bool
@@ -151,6 +161,7 @@ func New[T any](src Source) *Stream[T] {
 		CheckEvent: DefaultCheckEvent,
 		src:        src,
 	}
+	s.resp, _ = src.(responder)
 	return s
 }
 
@@ -168,7 +179,8 @@ func New[T any](src Source) *Stream[T] {
 // Like http.Client.Do, Do waits for the headers as long as req's context
 // allows (and c's IdleTimeout, if set): give the context a deadline to
 // bound the wait. Cancelling req's context, or calling Close, ends the
-// stream and its connection.
+// stream and its connection. [Stream.Response] gives the response's
+// status and headers.
 func Do[T any](c *sse.Client, req *http.Request) (*Stream[T], error) {
 	if c == nil {
 		c = sse.DefaultClient
@@ -272,6 +284,19 @@ func (j *Stream[T]) ID() []byte {
 		return nil
 	}
 	return j.src.ID()
+}
+
+// Response returns the Source's response, for its status and headers:
+// request ids, rate limits, a session id such as Mcp-Session-Id. For a
+// Stream from Do it is the response of the request; for one over an
+// *sse.Stream, the response being read or the last one read (see
+// [sse.Stream.Response]). It is nil for a Source without responses, such
+// as an *sse.Decoder. The body belongs to the stream.
+func (j *Stream[T]) Response() *http.Response {
+	if j.resp == nil {
+		return nil
+	}
+	return j.resp.Response()
 }
 
 // Err returns the error that ended the stream, or nil if it ended cleanly:

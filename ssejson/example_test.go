@@ -1,6 +1,8 @@
 package ssejson_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -161,6 +163,26 @@ func ExampleStream_Response() {
 	fmt.Println(resp.StatusCode, resp.Header.Get("X-Request-Id"), resp.Header.Get("X-Ratelimit-Remaining-Tokens"))
 	// Output:
 	// 200 req_8f3a 39985
+}
+
+// Unmarshal plugs in another decoder: a faster one (see the field's doc),
+// or encoding/json with options, here numbers kept as json.Number.
+func ExampleStream_Unmarshal() {
+	body := `data: {"id":12345678901234567890}` + "\n\n"
+	values := ssejson.New[map[string]any](sse.NewDecoder(strings.NewReader(body)))
+	values.Unmarshal = func(data []byte, v any) error {
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.UseNumber()
+		return d.Decode(v)
+	}
+	for v, err := range values.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(v["id"])
+	}
+	// Output:
+	// 12345678901234567890
 }
 
 // New reads the events of any Source: here a Decoder over a body already

@@ -46,6 +46,10 @@
 //     [*DecodeError] naming the event.
 //   - Event types a T does not know are decoded like any other, so a new
 //     kind of event from a vendor does not break a program.
+//
+// The JSON decoding is nearly all the cost of a stream. [Stream.Unmarshal]
+// takes any decoder with the signature of [encoding/json.Unmarshal]; see
+// its doc for the one-line use of faster ones.
 package ssejson
 
 import (
@@ -133,6 +137,27 @@ type Stream[T any] struct {
 	// without decoding, such as "ping". SkipTypes makes one from a list.
 	// The slice is valid only during the call.
 	Skip func(eventType []byte) bool
+
+	// Unmarshal decodes an event's data into the T that v points to; nil
+	// means encoding/json's Unmarshal. The T is the zero value at each
+	// call, so that nothing of one value leaks into the next. The data are
+	// valid only during the call: what the T keeps must be copied, not
+	// sliced from them (each decoder below copies, as encoding/json does;
+	// options that skip the copy, such as segmentio's ZeroCopy, are not
+	// safe here).
+	//
+	// Faster decoders plug in with one line:
+	//
+	//	chunks.Unmarshal = sonic.Unmarshal   // github.com/bytedance/sonic
+	//	chunks.Unmarshal = gojson.Unmarshal  // github.com/goccy/go-json
+	//	chunks.Unmarshal = segjson.Unmarshal // github.com/segmentio/encoding/json
+	//	chunks.Unmarshal = func(data []byte, v any) error { return jsonv2.Unmarshal(data, v) } // encoding/json/v2
+	//
+	// (encoding/json/v2 needs GOEXPERIMENT=jsonv2 in Go 1.25 and 1.26, and
+	// its Unmarshal takes options, hence the function literal.) The
+	// in-band error check, [DefaultCheckEvent], decodes with encoding/json
+	// only the rare events that may be errors.
+	Unmarshal func(data []byte, v any) error
 
 	src       Source
 	resp      responder // src, if it has responses
@@ -224,7 +249,11 @@ func (j *Stream[T]) Next() bool {
 		if len(trimmed) == 0 || j.Skip != nil && j.Skip(typ) {
 			continue
 		}
-		if err := json.Unmarshal(data, &j.cur); err != nil {
+		unmarshal := j.Unmarshal
+		if unmarshal == nil {
+			unmarshal = json.Unmarshal
+		}
+		if err := unmarshal(data, &j.cur); err != nil {
 			j.cur = zero
 			j.end(newDecodeError(typ, data, j.src.ID(), err))
 			return false
@@ -361,7 +390,7 @@ type DecodeError struct {
 	Event sse.Event
 	// Size is the length of the event's whole data in bytes.
 	Size int
-	// Err is the error from encoding/json.
+	// Err is the error from the Unmarshal function.
 	Err error
 }
 
@@ -463,7 +492,8 @@ func isEmptyJSON(raw []byte) bool {
 // stream fails midway, with status 200 long gone): an "error" that is
 // null, false, 0, "", {} or [] is no error, as servers that always send
 // the member write it. Other events are nil. It costs one scan of the data
-// unless the data contains the string "error" in quotes.
+// unless the data contains the string "error" in quotes; only then does it
+// decode them, with encoding/json.
 func DefaultCheckEvent(eventType, data []byte) error {
 	isErrorType := string(eventType) == "error"
 	if !isErrorType {

@@ -44,6 +44,9 @@
 //     event of OpenAI's Responses API ([DefaultCheckEvent]).
 //   - Data that is not JSON, or not a T, ends the stream with a
 //     [*DecodeError] naming the event.
+//   - A response that is not text/event-stream, which a Client's
+//     CheckResponse may accept, ends the stream with an [*sse.ResponseError]
+//     that wraps [sse.ErrContentType], rather than decoding to nothing.
 //   - Event types a T does not know are decoded like any other, so a new
 //     kind of event from a vendor does not break a program.
 //
@@ -58,11 +61,13 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/utf8cut"
@@ -74,8 +79,10 @@ import (
 //
 // A Source may have two more methods, which a Stream then uses. If it has
 // Response() *http.Response, as an *sse.Stream does, [Stream.Response]
-// returns what it returns. If it is an [io.Closer], it is closed when the
-// Stream ends and by [Stream.Close].
+// returns what it returns, and each new response is checked to be
+// text/event-stream, the first before the Source reads it, later ones (of
+// a reconnecting *sse.Stream) when they deliver an event or end. If it is
+// an [io.Closer], it is closed when the Stream ends and by [Stream.Close].
 type Source interface {
 	Next() bool
 	Type() []byte
@@ -103,7 +110,8 @@ var errZeroStream = errors.New("ssejson: zero Stream (make one with New or Do)")
 // [Stream.Current] returns the one just decoded. Next returns false when
 // the stream ends, at the Done sentinel, or on an error, which
 // [Stream.Err] reports: the Source's error, a [*DecodeError], the error
-// CheckEvent made of an in-band error event (by default an [*EventError]).
+// CheckEvent made of an in-band error event (by default an [*EventError]),
+// or an [*sse.ResponseError] for a response that is not an event stream.
 // Whenever the stream ends, the Source is closed if it is an io.Closer.
 //
 // Events whose data are empty or only white space decode to nothing and
@@ -160,7 +168,8 @@ type Stream[T any] struct {
 	Unmarshal func(data []byte, v any) error
 
 	src       Source
-	resp      responder // src, if it has responses
+	resp      responder      // src, if it has responses
+	checked   *http.Response // the last response whose type was checked
 	cur       T
 	err       error
 	done      bool
@@ -199,7 +208,11 @@ func New[T any](src Source) *Stream[T] {
 // A response the Client does not accept (by default, anything but a 200
 // text/event-stream) is returned as an [*sse.ResponseError] holding the
 // status, the header and the start of the body, such as the JSON error
-// that APIs send with a 401 or 429.
+// that APIs send with a 401 or 429. So is a response that c's
+// CheckResponse accepts but that is not text/event-stream, which would
+// decode to nothing: a CheckResponse that knows a server sends event
+// streams under another type says so by setting the response's
+// Content-Type to text/event-stream.
 //
 // Like http.Client.Do, Do waits for the headers as long as req's context
 // allows (and c's IdleTimeout, if set): give the context a deadline to
@@ -214,7 +227,13 @@ func Do[T any](c *sse.Client, req *http.Request) (*Stream[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return New[T](s), nil
+	j := New[T](s)
+	// The body is still unread: a response of the wrong type can be
+	// refused here, with the start of its body, as a refused status is.
+	if !j.checkResponse(true) {
+		return nil, j.err
+	}
+	return j, nil
 }
 
 // Next decodes the next JSON value of the stream, which Current then
@@ -229,7 +248,14 @@ func (j *Stream[T]) Next() bool {
 		j.end(errZeroStream)
 		return false
 	}
+	if j.resp != nil && !j.checkResponse(true) {
+		return false
+	}
 	for !j.closed.Load() && j.src.Next() {
+		// A reconnecting Source may have read a new response.
+		if j.resp != nil && !j.checkResponse(false) {
+			return false
+		}
 		typ, data := j.src.Type(), j.src.Data()
 		trimmed := bytes.TrimSpace(data)
 		if j.Done != "" && string(trimmed) == j.Done {
@@ -261,11 +287,69 @@ func (j *Stream[T]) Next() bool {
 		return true
 	}
 	err := j.src.Err()
-	if j.closed.Load() {
+	switch {
+	case j.closed.Load():
 		err = sse.ErrClosed
+	case err == nil && j.resp != nil && !j.checkResponse(false):
+		// A response of another type that ended without an event: the
+		// silent loss that checking prevents.
+		return false
 	}
 	j.end(err)
 	return false
+}
+
+// checkResponse ends the stream, and reports false, if the Source has a
+// response not checked yet that is not text/event-stream. unread says
+// that the Source has not read the response's body yet, so its start can
+// be kept for the error.
+func (j *Stream[T]) checkResponse(unread bool) bool {
+	resp := j.resp.Response()
+	if resp == nil || resp == j.checked {
+		return true
+	}
+	j.checked = resp
+	if isEventStream(resp.Header) {
+		return true
+	}
+	j.end(contentTypeError(resp, unread))
+	return false
+}
+
+// isEventStream reports whether a header's Content-Type is
+// text/event-stream, as sse.DefaultCheckResponse requires.
+func isEventStream(h http.Header) bool {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && mt == "text/event-stream"
+}
+
+// maxErrorBody bounds the body a content type error keeps, as the sse
+// package's ResponseError does.
+const maxErrorBody = 4 << 10
+
+// errorBodyTimeout bounds the wait for that body, which may be a stream
+// that sends little or nothing. Tests shorten it.
+var errorBodyTimeout = time.Second
+
+// contentTypeError returns the error of a response that is not an event
+// stream: an *sse.ResponseError like the one sse.DefaultCheckResponse
+// returns for it, with the start of the body if readBody.
+func contentTypeError(resp *http.Response, readBody bool) error {
+	var body []byte
+	if readBody && resp.Body != nil {
+		// Closing the body unblocks a read that waits too long; what was
+		// read by then is kept. The Source is closed right after anyway.
+		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		t.Stop()
+	}
+	return &sse.ResponseError{
+		StatusCode: resp.StatusCode,
+		Status:     resp.Status,
+		Header:     resp.Header,
+		Body:       body,
+		Err:        sse.ErrContentType,
+	}
 }
 
 // end finishes the stream with err (nil for a clean end) and closes the

@@ -3,11 +3,16 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
-	"github.com/openai/openai-go"
-	"github.com/openai/openai-go/packages/ssestream"
+	"github.com/bytedance/sonic"
+	"github.com/google/go-cmp/cmp"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/ssejson"
 )
 
 // chatChunk is the part of a chat.completion.chunk most programs read.
@@ -20,27 +25,95 @@ type chatChunk struct {
 	} `json:"choices"`
 }
 
-// jsonReader is a typed stream of chat chunks, as a program reads it.
-type jsonReader interface {
-	Next() bool
-	Err() error
+// A jsonDecoder is an Unmarshal function for ssejson.Stream, as a user
+// plugs it in; nil is the default, encoding/json.
+type jsonDecoder struct {
+	name      string
+	unmarshal func(data []byte, v any) error
 }
 
-// A jsonPeer opens a typed stream of chat chunks over a reader.
-type jsonPeer struct {
+// jsonDecoders are the decoders measured with ssejson: the default, and
+// sonic, plugged in with one line (ssejson's doc). Builds that have more
+// add them in init: encoding/json/v2 with GOEXPERIMENT=jsonv2
+// (json_v2_test.go).
+var jsonDecoders = []jsonDecoder{
+	{"ssekit", nil},
+	{"ssekit-sonic", sonic.Unmarshal},
+}
+
+// A jsonPeer reads a chat stream as typed values, calling each, if not
+// nil, with every value.
+type jsonPeer[T any] struct {
 	name string
-	open func(r io.Reader) jsonReader
+	run  func(r io.Reader, each func(*T)) error
 }
 
-// jsonPeers decode the chat corpus into T: this package's JSON[T] over a
-// Decoder, and openai-go's ssestream.Stream[T] over its decoder, as the
-// SDK reads a chat completion stream.
-func jsonPeers[T any]() []jsonPeer {
-	return []jsonPeer{
-		{"ssekit", func(r io.Reader) jsonReader { return sse.NewJSON[T](sse.NewDecoder(r)) }},
-		{"openai-go", func(r io.Reader) jsonReader {
-			return ssestream.NewStream[T](ssestream.NewDecoder(streamResponse(nil, r)), nil)
-		}},
+// jsonPeers decode the chat corpus into T: ssejson.Stream[T] over an
+// sse.Decoder with each decoder, and openai-go v3's ssestream.Stream[T]
+// over its decoder, as the SDK reads a chat completion stream.
+func jsonPeers[T any]() []jsonPeer[T] {
+	var peers []jsonPeer[T]
+	for _, d := range jsonDecoders {
+		peers = append(peers, jsonPeer[T]{d.name, func(r io.Reader, each func(*T)) error {
+			s := ssejson.New[T](sse.NewDecoder(r))
+			s.Unmarshal = d.unmarshal
+			for s.Next() {
+				if each != nil {
+					v := s.Current()
+					each(&v)
+				}
+			}
+			return s.Err()
+		}})
+	}
+	peers = append(peers, jsonPeer[T]{"openai-go", func(r io.Reader, each func(*T)) error {
+		s := ssestream.NewStream[T](ssestream.NewDecoder(streamResponse(nil, r)), nil)
+		for s.Next() {
+			if each != nil {
+				v := s.Current()
+				each(&v)
+			}
+		}
+		return s.Err()
+	}})
+	return peers
+}
+
+// TestJSONPeers checks that every peer decodes the chat corpus to the same
+// values, in every read mode, before they are timed. The texts are kept
+// until the end, so a decoder that kept slices of a buffer that the stream
+// reuses would be caught.
+func TestJSONPeers(t *testing.T) {
+	c := CorpusByName("chat")
+	want := Reference(c).Events - 1 // all but [DONE]
+	for _, m := range c.Reads {
+		checkJSONPeers(t, c.Data(), m, want, jsonPeers[chatChunk](), func(v *chatChunk) string { return v.Choices[0].Delta.Content })
+		checkJSONPeers(t, c.Data(), m, want, jsonPeers[openai.ChatCompletionChunk](), func(v *openai.ChatCompletionChunk) string { return v.Choices[0].Delta.Content })
+	}
+}
+
+func checkJSONPeers[T any](t *testing.T, data []byte, m ReadMode, chunks int, peers []jsonPeer[T], text func(*T) string) {
+	t.Helper()
+	var ref []string
+	for i, p := range peers {
+		var got []string
+		if err := p.run(NewReader(data, m), func(v *T) { got = append(got, text(v)) }); err != nil {
+			t.Errorf("%s/%T/%s: %v", p.name, *new(T), m.Name, err)
+			continue
+		}
+		if len(got) != chunks {
+			t.Errorf("%s/%T/%s: %d chunks, want %d", p.name, *new(T), m.Name, len(got), chunks)
+		}
+		if i == 0 {
+			ref = got
+			if !strings.HasPrefix(got[0], " ") {
+				t.Errorf("%s: first text %q, want a word", p.name, got[0])
+			}
+			continue
+		}
+		if diff := cmp.Diff(ref, got); diff != "" {
+			t.Errorf("%s/%T/%s: texts differ from %s's (-%s +%s):\n%s", p.name, *new(T), m.Name, peers[0].name, peers[0].name, p.name, diff)
+		}
 	}
 }
 
@@ -50,7 +123,7 @@ func jsonPeers[T any]() []jsonPeer {
 func BenchmarkJSONChat(b *testing.B) {
 	c := CorpusByName("chat")
 	chunks := Reference(c).Events - 1 // all but [DONE]
-	for _, m := range []ReadMode{read4K, readTiny} {
+	for _, m := range c.Reads {
 		b.Run(fmt.Sprintf("type=chunk/read=%s", m.Name), func(b *testing.B) {
 			benchJSON(b, c.Data(), m, chunks, jsonPeers[chatChunk]())
 		})
@@ -60,16 +133,13 @@ func BenchmarkJSONChat(b *testing.B) {
 	}
 }
 
-func benchJSON(b *testing.B, data []byte, m ReadMode, chunks int, peers []jsonPeer) {
+func benchJSON[T any](b *testing.B, data []byte, m ReadMode, chunks int, peers []jsonPeer[T]) {
 	for _, p := range peers {
 		b.Run("peer="+p.name, func(b *testing.B) {
 			measure(b, data, m, chunks, "chunk", func(r io.Reader) error {
-				s := p.open(r)
 				n := 0
-				for s.Next() {
-					n++
-				}
-				if err := s.Err(); err != nil {
+				err := p.run(r, func(*T) { n++ })
+				if err != nil {
 					return err
 				}
 				if n != chunks {

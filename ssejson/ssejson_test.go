@@ -1,4 +1,4 @@
-package sse
+package ssejson
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/fakellm"
 )
 
@@ -69,7 +70,7 @@ func tokData(s string) string {
 }
 
 // readAllJSON drains j, returning the values and the final error.
-func readAllJSON[T any](j *JSON[T]) ([]T, error) {
+func readAll[T any](j *Stream[T]) ([]T, error) {
 	var got []T
 	for j.Next() {
 		got = append(got, j.Current())
@@ -94,12 +95,12 @@ func ours(err error) bool {
 	return false
 }
 
-func TestJSONDecoder(t *testing.T) {
+func TestStreamDecoder(t *testing.T) {
 	errorChunk := `{"error":{"message":"Provider returned error","code":502,"metadata":{"provider":"x"}}}`
 	tests := []struct {
 		name    string
 		in      string
-		setup   func(j *JSON[chunk])
+		setup   func(j *Stream[chunk])
 		want    []chunk
 		wantErr error
 	}{{
@@ -149,24 +150,24 @@ func TestJSONDecoder(t *testing.T) {
 	}, {
 		name:  "skipped types are not decoded",
 		in:    "event: ping\ndata: not json\n\n" + tokData("a") + "event: ping\ndata: {}\n\n",
-		setup: func(j *JSON[chunk]) { j.Skip = SkipTypes("ping") },
+		setup: func(j *Stream[chunk]) { j.Skip = SkipTypes("ping") },
 		want:  []chunk{tok("a")},
 	}, {
 		name:  "custom sentinel",
 		in:    tokData("a") + "data: [DONE]\n\nevent: end\ndata: [END]\n\n" + tokData("b"),
-		setup: func(j *JSON[chunk]) { j.Done = "[END]"; j.Skip = func(typ []byte) bool { return false } },
+		setup: func(j *Stream[chunk]) { j.Done = "[END]"; j.Skip = func(typ []byte) bool { return false } },
 		want:  []chunk{tok("a")},
 		wantErr: &DecodeError{
-			Event: Event{Type: "message", Data: "[DONE]"},
+			Event: sse.Event{Type: "message", Data: "[DONE]"},
 			Size:  6,
 		},
 	}, {
 		name:  "sentinel off",
 		in:    tokData("a") + "data: [DONE]\n\n",
-		setup: func(j *JSON[chunk]) { j.Done = "" },
+		setup: func(j *Stream[chunk]) { j.Done = "" },
 		want:  []chunk{tok("a")},
 		wantErr: &DecodeError{
-			Event: Event{Type: "message", Data: "[DONE]"},
+			Event: sse.Event{Type: "message", Data: "[DONE]"},
 			Size:  6,
 		},
 	}, {
@@ -174,14 +175,14 @@ func TestJSONDecoder(t *testing.T) {
 		in:   "id: 7\n" + tokData("a") + "event: delta\ndata: hello there\n\n" + tokData("b"),
 		want: []chunk{tok("a")},
 		wantErr: &DecodeError{
-			Event: Event{Type: "delta", Data: "hello there", ID: "7"},
+			Event: sse.Event{Type: "delta", Data: "hello there", ID: "7"},
 			Size:  11,
 		},
 	}, {
 		name: "wrong JSON type",
 		in:   "data: [1,2]\n\n",
 		wantErr: &DecodeError{
-			Event: Event{Type: "message", Data: "[1,2]"},
+			Event: sse.Event{Type: "message", Data: "[1,2]"},
 			Size:  5,
 		},
 	}, {
@@ -190,24 +191,24 @@ func TestJSONDecoder(t *testing.T) {
 			`data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}` + "\n\n" + tokData("c"),
 		want: []chunk{tok("a"), tok("b")},
 		wantErr: &EventError{
-			Event:   Event{Type: "error", ID: "9", Data: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`},
+			Event:   sse.Event{Type: "error", ID: "9", Data: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`},
 			Kind:    "overloaded_error",
 			Message: "Overloaded",
 		},
 	}, {
 		name: "error event even when skipped",
 		in:   tokData("a") + "event: error\ndata: {\"error\":\"boom\"}\n\n",
-		setup: func(j *JSON[chunk]) {
+		setup: func(j *Stream[chunk]) {
 			j.Skip = func(typ []byte) bool { return string(typ) != "message" }
 		},
 		want:    []chunk{tok("a")},
-		wantErr: &EventError{Event: Event{Type: "error", Data: `{"error":"boom"}`}, Message: "boom"},
+		wantErr: &EventError{Event: sse.Event{Type: "error", Data: `{"error":"boom"}`}, Message: "boom"},
 	}, {
 		name: "error payload mid-stream",
 		in:   tokData("a") + "data: " + errorChunk + "\n\n" + "data: [DONE]\n\n",
 		want: []chunk{tok("a")},
 		wantErr: &EventError{
-			Event:   Event{Type: "message", Data: errorChunk},
+			Event:   sse.Event{Type: "message", Data: errorChunk},
 			Code:    "502",
 			Message: "Provider returned error",
 		},
@@ -222,12 +223,12 @@ func TestJSONDecoder(t *testing.T) {
 	}, {
 		name:  "CheckEvent off decodes error events",
 		in:    "event: error\ndata: {\"choices\":[]}\n\n",
-		setup: func(j *JSON[chunk]) { j.CheckEvent = nil },
+		setup: func(j *Stream[chunk]) { j.CheckEvent = nil },
 		want:  []chunk{{Choices: []choice{}}},
 	}, {
 		name: "custom CheckEvent",
 		in:   tokData("a") + tokData("stop here") + tokData("b"),
-		setup: func(j *JSON[chunk]) {
+		setup: func(j *Stream[chunk]) {
 			j.CheckEvent = func(typ, data []byte) error {
 				if strings.Contains(string(data), "stop here") {
 					return io.ErrUnexpectedEOF
@@ -255,11 +256,11 @@ func TestJSONDecoder(t *testing.T) {
 				if oneByte {
 					r = &oneByteReader{r}
 				}
-				j := NewJSON[chunk](NewDecoder(r))
+				j := New[chunk](sse.NewDecoder(r))
 				if tt.setup != nil {
 					tt.setup(j)
 				}
-				got, err := readAllJSON(j)
+				got, err := readAll(j)
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("oneByte=%v: values (-want +got):\n%s", oneByte, diff)
 				}
@@ -303,25 +304,25 @@ func TestDefaultCheckEvent(t *testing.T) {
 		{"message", `{"text":"hi","error":0}`, nil},
 		// OpenAI's Responses API: the error event's payload is the error.
 		{"error", `{"type":"error","code":"server_error","message":"The server had an error","param":null}`,
-			&EventError{Event: Event{Type: "error", Data: `{"type":"error","code":"server_error","message":"The server had an error","param":null}`},
+			&EventError{Event: sse.Event{Type: "error", Data: `{"type":"error","code":"server_error","message":"The server had an error","param":null}`},
 				Kind: "error", Code: "server_error", Message: "The server had an error"}},
 		{"message", `{"choices":[{"delta":{"content":"\"error\""}}]}`, nil},
 		{"ping", `{"type":"ping"}`, nil},
 		{"content_block_delta", `{"type":"content_block_delta","delta":{"text":"{\"error\": 1}"}}`, nil},
 		{"message", `{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded","param":null}}`,
-			&EventError{Event: Event{Type: "message", Data: `{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded","param":null}}`},
+			&EventError{Event: sse.Event{Type: "message", Data: `{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded","param":null}}`},
 				Kind: "requests", Code: "rate_limit_exceeded", Message: "Rate limit"}},
 		{"message", ` {"error": {"code": 429, "message": "slow down"}} `,
-			&EventError{Event: Event{Type: "message", Data: ` {"error": {"code": 429, "message": "slow down"}} `},
+			&EventError{Event: sse.Event{Type: "message", Data: ` {"error": {"code": 429, "message": "slow down"}} `},
 				Code: "429", Message: "slow down"}},
 		{"message", `{"error":"plain"}`,
-			&EventError{Event: Event{Type: "message", Data: `{"error":"plain"}`}, Message: "plain"}},
+			&EventError{Event: sse.Event{Type: "message", Data: `{"error":"plain"}`}, Message: "plain"}},
 		{"error", `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`,
-			&EventError{Event: Event{Type: "error", Data: `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`},
+			&EventError{Event: sse.Event{Type: "error", Data: `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`},
 				Kind: "api_error", Message: "Internal server error"}},
 		{"error", `something broke`,
-			&EventError{Event: Event{Type: "error", Data: `something broke`}}},
-		{"error", ``, &EventError{Event: Event{Type: "error"}}},
+			&EventError{Event: sse.Event{Type: "error", Data: `something broke`}}},
+		{"error", ``, &EventError{Event: sse.Event{Type: "error"}}},
 	}
 	for _, tt := range tests {
 		got := DefaultCheckEvent([]byte(tt.typ), []byte(tt.data))
@@ -336,23 +337,35 @@ func TestEventErrorMessage(t *testing.T) {
 		err  *EventError
 		want string
 	}{
-		{&EventError{Kind: "overloaded_error", Message: "Overloaded"}, "sse: error event: overloaded_error: Overloaded"},
-		{&EventError{Code: "502", Message: "Provider returned error"}, "sse: error event: 502: Provider returned error"},
-		{&EventError{Event: Event{Data: "something broke"}}, "sse: error event: something broke"},
-		{&EventError{}, "sse: error event"},
-		{&EventError{Event: Event{Data: strings.Repeat("é", 150)}}, "sse: error event: " + strings.Repeat("é", 100) + "…"},
+		{&EventError{Kind: "overloaded_error", Message: "Overloaded"}, "ssejson: error event: overloaded_error: Overloaded"},
+		{&EventError{Code: "502", Message: "Provider returned error"}, "ssejson: error event: 502: Provider returned error"},
+		{&EventError{Event: sse.Event{Data: "something broke"}}, "ssejson: error event: something broke"},
+		{&EventError{}, "ssejson: error event"},
+		{&EventError{Event: sse.Event{Data: strings.Repeat("é", 150)}}, "ssejson: error event: " + strings.Repeat("é", 100) + "…"},
+		// Text from the server cannot move a terminal's cursor or forge a
+		// log line.
+		{&EventError{Kind: "a\x1b[2J", Code: "1\r\n2", Message: "line\nINFO forged\u009b"},
+			`ssejson: error event: a\x1b[2J: 1\r\n2: line\nINFO forged\u009b`},
+		{&EventError{Event: sse.Event{Data: "\x07bell \xff"}}, `ssejson: error event: \abell \xff`},
+		{&EventError{Message: strings.Repeat("m", 400)}, "ssejson: error event: " + strings.Repeat("m", 300) + "…"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
 	}
+	// The fields keep the bytes as received.
+	e := &EventError{Message: "line\nx"}
+	_ = e.Error()
+	if e.Message != "line\nx" {
+		t.Errorf("Error changed Message to %q", e.Message)
+	}
 }
 
 func TestDecodeError(t *testing.T) {
 	long := strings.Repeat("ü", 1000) // 2000 bytes
 	in := "id: abc\nevent: content_block_delta\ndata: " + long + "\n\n"
-	j := NewJSON[anthropicEvent](NewDecoder(strings.NewReader(in)))
+	j := New[anthropicEvent](sse.NewDecoder(strings.NewReader(in)))
 	if j.Next() {
 		t.Fatal("Next returned true")
 	}
@@ -378,9 +391,37 @@ func TestDecodeError(t *testing.T) {
 	}
 }
 
+func TestDecodeErrorMessage(t *testing.T) {
+	tests := []struct {
+		err  *DecodeError
+		want string
+	}{{
+		&DecodeError{Event: sse.Event{Type: "delta", Data: "oops", ID: "7"}, Size: 4, Err: errors.New("bad")},
+		`ssejson: decoding "delta" event (id "7"): bad; data: oops`,
+	}, {
+		// Data holds only the start of a longer event.
+		&DecodeError{Event: sse.Event{Type: "message", Data: "abc"}, Size: 5000, Err: errors.New("bad")},
+		`ssejson: decoding "message" event: bad; data: abc…`,
+	}, {
+		// Server bytes in the type, the ID, the data, and a decoder's
+		// message that quotes its input, are escaped.
+		&DecodeError{
+			Event: sse.Event{Type: "t\x1b]0;x\x07", Data: "a\nERROR forged\x1b[31m", ID: "i\x00d"},
+			Size:  19,
+			Err:   errors.New("syntax error near \"\x1b[2J\""),
+		},
+		`ssejson: decoding "t\x1b]0;x\a" event (id "i\x00d"): syntax error near "\x1b[2J"; data: a\nERROR forged\x1b[31m`,
+	}}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() =\n%q, want\n%q", got, tt.want)
+		}
+	}
+}
+
 // closeRecorder is a Source that is also an io.Closer.
 type closeRecorder struct {
-	*Decoder
+	*sse.Decoder
 	closed atomic.Int32
 }
 
@@ -389,7 +430,7 @@ func (c *closeRecorder) Close() error {
 	return nil
 }
 
-func TestJSONClosesSource(t *testing.T) {
+func TestStreamClosesSource(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -400,8 +441,8 @@ func TestJSONClosesSource(t *testing.T) {
 		{"error event", tokData("a") + "event: error\ndata: {}\n\n"},
 	}
 	for _, tt := range tests {
-		src := &closeRecorder{Decoder: NewDecoder(strings.NewReader(tt.in))}
-		j := NewJSON[chunk](src)
+		src := &closeRecorder{Decoder: sse.NewDecoder(strings.NewReader(tt.in))}
+		j := New[chunk](src)
 		if !j.Next() {
 			t.Fatalf("%s: first Next failed: %v", tt.name, j.Err())
 		}
@@ -420,11 +461,11 @@ func TestJSONClosesSource(t *testing.T) {
 	}
 }
 
-func TestJSONAll(t *testing.T) {
+func TestStreamAll(t *testing.T) {
 	in := tokData("a") + tokData("b") + "data: {\n\n"
 	var got []chunk
 	var errs []error
-	for c, err := range NewJSON[chunk](NewDecoder(strings.NewReader(in))).All() {
+	for c, err := range New[chunk](sse.NewDecoder(strings.NewReader(in))).All() {
 		got = append(got, c)
 		errs = append(errs, err)
 	}
@@ -437,21 +478,21 @@ func TestJSONAll(t *testing.T) {
 	}
 
 	// Breaking out stops reading; the stream stays usable.
-	j := NewJSON[chunk](NewDecoder(strings.NewReader(tokData("a") + tokData("b") + "data: [DONE]\n\n")))
+	j := New[chunk](sse.NewDecoder(strings.NewReader(tokData("a") + tokData("b") + "data: [DONE]\n\n")))
 	for c := range j.All() {
 		if diff := cmp.Diff(tok("a"), c); diff != "" {
 			t.Errorf("first value (-want +got):\n%s", diff)
 		}
 		break
 	}
-	rest, err := readAllJSON(j)
+	rest, err := readAll(j)
 	if diff := cmp.Diff([]chunk{tok("b")}, rest); diff != "" || err != nil {
 		t.Errorf("after break: values (-want +got):\n%s\nerr = %v", diff, err)
 	}
 }
 
-func TestJSONRawAccessors(t *testing.T) {
-	j := NewJSON[anthropicEvent](NewDecoder(strings.NewReader("id: 1\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\n")))
+func TestStreamRawAccessors(t *testing.T) {
+	j := New[anthropicEvent](sse.NewDecoder(strings.NewReader("id: 1\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\n")))
 	if !j.Next() {
 		t.Fatal(j.Err())
 	}
@@ -480,7 +521,8 @@ func post(t *testing.T, ctx context.Context, url, body string) *http.Request {
 	return req
 }
 
-func TestDoJSONOpenAI(t *testing.T) {
+func TestDoOpenAI(t *testing.T) {
+	checkLeaks(t)
 	for _, crlf := range []bool{false, true} {
 		var requests atomic.Int32
 		var gotBody, gotMethod, gotAccept string
@@ -492,11 +534,11 @@ func TestDoJSONOpenAI(t *testing.T) {
 				gotMethod, gotBody, gotAccept = r.Method, string(body), r.Header.Get("Accept")
 			},
 		})
-		j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{"stream":true}`), nil)
+		j, err := Do[chunk](nil, post(t, context.Background(), srv.URL, `{"stream":true}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := readAllJSON(j)
+		got, err := readAll(j)
 		if err != nil {
 			t.Errorf("crlf=%v: Err() = %v", crlf, err)
 		}
@@ -512,10 +554,11 @@ func TestDoJSONOpenAI(t *testing.T) {
 	}
 }
 
-func TestDoJSONAnthropic(t *testing.T) {
+func TestDoAnthropic(t *testing.T) {
+	checkLeaks(t)
 	writes := fakellm.Anthropic("m", "Grüß", " dich")
 	srv := newServer(t, &fakellm.Stream{Writes: writes})
-	j, err := DoJSON[anthropicEvent](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := Do[anthropicEvent](nil, post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,13 +582,14 @@ func TestDoJSONAnthropic(t *testing.T) {
 	}
 }
 
-func TestDoJSONErrorEventMidStream(t *testing.T) {
+func TestDoErrorEventMidStream(t *testing.T) {
+	checkLeaks(t)
 	writes := fakellm.Anthropic("m", "one", "two", "three")
 	writes = append(writes[:5], fakellm.AnthropicError("overloaded_error", "Overloaded"))
 	hold := make(chan struct{})
 	defer close(hold)
 	srv := newServer(t, &fakellm.Stream{Writes: writes, Hold: hold})
-	j, err := DoJSON[anthropicEvent](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := Do[anthropicEvent](nil, post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,7 +608,8 @@ func TestDoJSONErrorEventMidStream(t *testing.T) {
 	}
 }
 
-func TestDoJSONRefused(t *testing.T) {
+func TestDoRefused(t *testing.T) {
+	checkLeaks(t)
 	const body401 = `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`
 	tests := []struct {
 		status     int
@@ -583,13 +628,13 @@ func TestDoJSONRefused(t *testing.T) {
 			requests.Add(1)
 			refuse.ServeHTTP(w, r)
 		}))
-		j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{}`), nil)
+		j, err := Do[chunk](nil, post(t, context.Background(), srv.URL, `{}`))
 		if j != nil {
-			t.Errorf("%d: DoJSON returned a stream", tt.status)
+			t.Errorf("%d: Do returned a stream", tt.status)
 		}
-		var re *ResponseError
+		var re *sse.ResponseError
 		if !errors.As(err, &re) {
-			t.Fatalf("%d: DoJSON error = %v, want a *ResponseError", tt.status, err)
+			t.Fatalf("%d: Do error = %v, want a *sse.ResponseError", tt.status, err)
 		}
 		got := struct {
 			Status      int
@@ -608,59 +653,76 @@ func TestDoJSONRefused(t *testing.T) {
 	}
 }
 
-func TestDoJSONBadRequest(t *testing.T) {
-	if _, err := DoJSON[chunk](nil, nil); err == nil {
-		t.Error("DoJSON(nil) succeeded")
+func TestDoBadRequest(t *testing.T) {
+	checkLeaks(t)
+	if _, err := Do[chunk](nil, nil); err == nil {
+		t.Error("Do(nil) succeeded")
 	}
 	// A server that cannot be reached.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	if _, err := DoJSON[chunk](post(t, context.Background(), url, `{}`), nil); err == nil {
-		t.Error("DoJSON to a closed server succeeded")
+	if _, err := Do[chunk](nil, post(t, context.Background(), url, `{}`)); err == nil {
+		t.Error("Do to a closed server succeeded")
 	}
 }
 
-func TestDoJSONKeepsClientSettings(t *testing.T) {
+func TestDoKeepsClientSettings(t *testing.T) {
+	checkLeaks(t)
 	srv := newServer(t, &fakellm.Stream{Writes: []string{": hello\n\n", tokData("a")}})
-	var states []ReadyState
+	var streams []*sse.Stream
+	var states []sse.ReadyState
 	var comments []string
-	var prepared atomic.Int32
-	c := &Client{
-		OnStateChange: func(s ReadyState) { states = append(states, s) },
-		OnComment:     func(b []byte) { comments = append(comments, string(b)) },
-		PrepareRequest: func(r *http.Request, attempt int) error {
-			prepared.Add(1)
-			return nil
+	var attempts []int
+	c := &sse.Client{
+		OnStateChange: func(s *sse.Stream, st sse.ReadyState) {
+			streams = append(streams, s)
+			states = append(states, st)
+		},
+		OnComment: func(s *sse.Stream, b []byte) {
+			streams = append(streams, s)
+			comments = append(comments, string(b))
+		},
+		PrepareRequest: func(r *http.Request, a sse.Attempt) (*http.Request, error) {
+			attempts = append(attempts, a.N)
+			return r, nil
 		},
 	}
-	j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{}`), c)
+	j, err := Do[chunk](c, post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := readAllJSON(j)
+	got, err := readAll(j)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	if diff := cmp.Diff([]ReadyState{Open, Closed}, states); diff != "" {
+	if diff := cmp.Diff([]sse.ReadyState{sse.StateOpen, sse.StateClosed}, states); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{" hello"}, comments); diff != "" {
 		t.Errorf("comments (-want +got):\n%s", diff)
 	}
-	if prepared.Load() != 1 {
-		t.Errorf("PrepareRequest called %d times", prepared.Load())
+	if diff := cmp.Diff([]int{1}, attempts); diff != "" {
+		t.Errorf("PrepareRequest attempts (-want +got):\n%s", diff)
 	}
-	if c.OneShot {
-		t.Error("DoJSON changed the caller's Client")
+	// The observers are told about the stream that Do read, whose source
+	// is the one Stream.
+	for _, s := range streams {
+		if s != j.src {
+			t.Errorf("an observer was given %p, not the stream's source %p", s, j.src)
+		}
 	}
 }
 
 // stallServer flushes writes and then stalls until the client goes away,
-// which it reports on gone.
+// which it reports on gone, or the test ends. Ending the stall when the
+// test ends, before the server's Close (which waits for its handlers),
+// makes a client that never hangs up a leak that checkLeaks reports rather
+// than a test that hangs.
 func stallServer(t *testing.T, writes ...string) (srv *httptest.Server, gone <-chan struct{}) {
 	t.Helper()
 	ch := make(chan struct{})
+	testEnded := make(chan struct{})
 	var once atomic.Bool
 	srv = newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -671,11 +733,15 @@ func stallServer(t *testing.T, writes ...string) (srv *httptest.Server, gone <-c
 			io.WriteString(w, s)
 			rc.Flush()
 		}
-		<-r.Context().Done()
-		if !once.Swap(true) {
-			close(ch)
+		select {
+		case <-r.Context().Done():
+			if !once.Swap(true) {
+				close(ch)
+			}
+		case <-testEnded:
 		}
 	}))
+	t.Cleanup(func() { close(testEnded) })
 	return srv, ch
 }
 
@@ -690,13 +756,14 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-func TestJSONSentinelClosesConnection(t *testing.T) {
+func TestStreamSentinelClosesConnection(t *testing.T) {
+	checkLeaks(t)
 	srv, gone := stallServer(t, tokData("a"), "data: [DONE]\n\n")
-	j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := Do[chunk](nil, post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := readAllJSON(j)
+	got, err := readAll(j)
 	if diff := cmp.Diff([]chunk{tok("a")}, got); diff != "" || err != nil {
 		t.Errorf("values (-want +got):\n%s\nerr = %v", diff, err)
 	}
@@ -704,27 +771,29 @@ func TestJSONSentinelClosesConnection(t *testing.T) {
 	wait(t, gone, "the client to close the connection after [DONE]")
 }
 
-func TestJSONSentinelClosesBody(t *testing.T) {
+func TestStreamSentinelClosesBody(t *testing.T) {
+	checkLeaks(t)
 	// Over a Decoder on a body the caller already has.
 	srv, gone := stallServer(t, tokData("a"), "data: [DONE]\n\n")
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := NewJSON[chunk](struct {
-		*Decoder
+	j := New[chunk](struct {
+		*sse.Decoder
 		io.Closer
-	}{NewDecoder(resp.Body), resp.Body})
-	got, err := readAllJSON(j)
+	}{sse.NewDecoder(resp.Body), resp.Body})
+	got, err := readAll(j)
 	if len(got) != 1 || err != nil {
 		t.Errorf("got %v, %v", got, err)
 	}
 	wait(t, gone, "the body to be closed after [DONE]")
 }
 
-func TestJSONFirstChunkBeforeStall(t *testing.T) {
+func TestStreamFirstChunkBeforeStall(t *testing.T) {
+	checkLeaks(t)
 	srv, gone := stallServer(t, ": keep-alive\n\n", tokData("first"))
-	j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{}`), nil)
+	j, err := Do[chunk](nil, post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -751,16 +820,17 @@ func TestJSONFirstChunkBeforeStall(t *testing.T) {
 	}
 	j.Close()
 	wait(t, ended, "Close to unblock Next")
-	if !errors.Is(j.Err(), ErrClosed) {
-		t.Errorf("Err() after Close = %v, want ErrClosed", j.Err())
+	if !errors.Is(j.Err(), sse.ErrClosed) {
+		t.Errorf("Err() after Close = %v, want sse.ErrClosed", j.Err())
 	}
 	wait(t, gone, "the connection to close")
 }
 
-func TestJSONCloseUnblocksNext(t *testing.T) {
+func TestStreamCloseUnblocksNext(t *testing.T) {
+	checkLeaks(t)
 	t.Run("stream", func(t *testing.T) {
 		srv, gone := stallServer(t)
-		j, err := DoJSON[chunk](post(t, context.Background(), srv.URL, `{}`), nil)
+		j, err := Do[chunk](nil, post(t, context.Background(), srv.URL, `{}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -770,23 +840,23 @@ func TestJSONCloseUnblocksNext(t *testing.T) {
 	t.Run("decoder", func(t *testing.T) {
 		pr, pw := io.Pipe()
 		defer pw.Close()
-		j := NewJSON[chunk](struct {
-			*Decoder
+		j := New[chunk](struct {
+			*sse.Decoder
 			io.Closer
-		}{NewDecoder(pr), pr})
+		}{sse.NewDecoder(pr), pr})
 		testCloseUnblocks(t, j)
 	})
 	t.Run("before Next", func(t *testing.T) {
-		j := NewJSON[chunk](NewDecoder(strings.NewReader(tokData("a"))))
+		j := New[chunk](sse.NewDecoder(strings.NewReader(tokData("a"))))
 		j.Close()
 		j.Close()
-		if j.Next() || !errors.Is(j.Err(), ErrClosed) {
-			t.Errorf("Next after Close: Err() = %v, want ErrClosed", j.Err())
+		if j.Next() || !errors.Is(j.Err(), sse.ErrClosed) {
+			t.Errorf("Next after Close: Err() = %v, want sse.ErrClosed", j.Err())
 		}
 	})
 }
 
-func testCloseUnblocks(t *testing.T, j *JSON[chunk]) {
+func testCloseUnblocks(t *testing.T, j *Stream[chunk]) {
 	t.Helper()
 	done := make(chan bool, 1)
 	go func() { done <- j.Next() }()
@@ -803,16 +873,17 @@ func testCloseUnblocks(t *testing.T, j *JSON[chunk]) {
 	case <-time.After(patience):
 		t.Fatal("Close did not unblock Next")
 	}
-	if !errors.Is(j.Err(), ErrClosed) {
-		t.Errorf("Err() = %v, want ErrClosed", j.Err())
+	if !errors.Is(j.Err(), sse.ErrClosed) {
+		t.Errorf("Err() = %v, want sse.ErrClosed", j.Err())
 	}
 }
 
-func TestJSONContextCancel(t *testing.T) {
+func TestStreamContextCancel(t *testing.T) {
+	checkLeaks(t)
 	srv, gone := stallServer(t, tokData("a"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	j, err := DoJSON[chunk](post(t, ctx, srv.URL, `{}`), nil)
+	j, err := Do[chunk](nil, post(t, ctx, srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -836,7 +907,8 @@ func TestJSONContextCancel(t *testing.T) {
 	wait(t, gone, "the connection to close")
 }
 
-func TestDoJSONContextCancelledBeforeHeaders(t *testing.T) {
+func TestDoContextCancelledBeforeHeaders(t *testing.T) {
+	checkLeaks(t)
 	release := make(chan struct{})
 	defer close(release)
 	arrived := make(chan struct{})
@@ -851,7 +923,7 @@ func TestDoJSONContextCancelledBeforeHeaders(t *testing.T) {
 	req := post(t, ctx, srv.URL, `{}`)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := DoJSON[chunk](req, nil)
+		_, err := Do[chunk](nil, req)
 		errc <- err
 	}()
 	<-arrived // the request is out, its headers not yet answered
@@ -859,53 +931,65 @@ func TestDoJSONContextCancelledBeforeHeaders(t *testing.T) {
 	select {
 	case err := <-errc:
 		if !errors.Is(err, context.Canceled) {
-			t.Errorf("DoJSON error = %v, want context.Canceled", err)
+			t.Errorf("Do error = %v, want context.Canceled", err)
 		}
 	case <-time.After(patience):
-		t.Fatal("DoJSON did not return after cancel")
+		t.Fatal("Do did not return after cancel")
 	}
 }
 
-func BenchmarkJSONDecoder(b *testing.B) {
-	var sb strings.Builder
-	const n = 1000
-	for i := range n {
-		sb.WriteString(`data: {"id":"chatcmpl-x","object":"chat.completion.chunk","created":1763700000,"model":"gpt-fake",` +
-			`"choices":[{"index":0,"delta":{"content":"tok` + string(rune('a'+i%26)) + `"},"finish_reason":null}]}` + "\n\n")
-	}
-	sb.WriteString("data: [DONE]\n\n")
-	in := sb.String()
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	r := strings.NewReader(in)
-	dec := NewDecoder(r)
-	for b.Loop() {
-		r.Reset(in)
-		dec.Reset(r)
-		j := NewJSON[chunk](dec)
-		count := 0
-		for j.Next() {
-			count++
-		}
-		if count != n || j.Err() != nil {
-			b.Fatal(count, j.Err())
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "chunks/s")
-}
-
-func TestJSONOverStream(t *testing.T) {
+func TestStreamOverStream(t *testing.T) {
+	checkLeaks(t)
 	srv := newServer(t, &fakellm.Stream{Writes: fakellm.OpenAI("m", "a", "b")})
-	s, err := (&Client{OneShot: true}).Connect(post(t, context.Background(), srv.URL, `{}`))
+	s, err := (&sse.Client{}).Do(post(t, context.Background(), srv.URL, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := NewJSON[chunk](s)
-	got, err := readAllJSON(j)
+	j := New[chunk](s)
+	got, err := readAll(j)
 	if s := text(got); s != "ab|usage" || err != nil {
 		t.Errorf("text = %q, err = %v", s, err)
 	}
-	if st := s.State(); st != Closed {
+	if st := s.State(); st != sse.StateClosed {
 		t.Errorf("stream state after [DONE] = %v, want closed", st)
+	}
+}
+
+func TestZeroStream(t *testing.T) {
+	var j Stream[chunk]
+	if err := j.Err(); err != nil {
+		t.Errorf("Err() before Next = %v, want nil", err)
+	}
+	if j.Next() {
+		t.Fatal("Next on a zero Stream returned true")
+	}
+	if err := j.Err(); err == nil || !strings.Contains(err.Error(), "New or Do") {
+		t.Errorf("Err() = %v, want one that says how to make a Stream", err)
+	}
+	if j.Next() {
+		t.Error("second Next returned true")
+	}
+	got := []any{j.Type(), j.Data(), j.ID(), j.Current()}
+	if diff := cmp.Diff([]any{[]byte(nil), []byte(nil), []byte(nil), chunk{}}, got); diff != "" {
+		t.Errorf("Type, Data, ID, Current (-want +got):\n%s", diff)
+	}
+	for _, err := range j.All() {
+		if err == nil {
+			t.Error("All yielded no error")
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Errorf("second Close() = %v", err)
+	}
+
+	// Closed before its first Next, a zero Stream still says what is
+	// wrong with it, as a zero sse.Stream does.
+	var k Stream[chunk]
+	k.Close()
+	if k.Next() || k.Err() == nil || !strings.Contains(k.Err().Error(), "New or Do") {
+		t.Errorf("Next after Close: Err() = %v, want the zero Stream's error", k.Err())
 	}
 }

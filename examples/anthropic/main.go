@@ -12,8 +12,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/fakellm"
+	"github.com/ssekit/sse/ssejson"
 )
 
 // Event is the union of the Messages stream's events, as far as this
@@ -46,12 +46,12 @@ func main() {
 	req.Header.Set("x-api-key", "sk-ant-fake")
 	req.Header.Set("anthropic-version", "2023-06-01")
 
-	events, err := sse.DoJSON[Event](req, nil)
+	events, err := ssejson.Do[Event](nil, req)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer events.Close()
-	events.Skip = sse.SkipTypes("ping")
+	events.Skip = ssejson.SkipTypes("ping")
 
 	for events.Next() {
 		ev := events.Current()
@@ -63,8 +63,8 @@ func main() {
 		}
 	}
 	// The stream ends at the server's end of response. An "event: error"
-	// (such as overloaded_error) ends it early with an *sse.EventError.
-	var apiErr *sse.EventError
+	// (such as overloaded_error) ends it early with an *ssejson.EventError.
+	var apiErr *ssejson.EventError
 	if errors.As(events.Err(), &apiErr) {
 		log.Fatalf("stream failed: %s: %s", apiErr.Kind, apiErr.Message)
 	} else if err := events.Err(); err != nil {

@@ -12,8 +12,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/fakellm"
+	"github.com/ssekit/sse/ssejson"
 )
 
 // Chunk is the part of a chat.completion.chunk this program uses.
@@ -48,15 +48,17 @@ func main() {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-fake")
 
-	chunks, err := sse.DoJSON[Chunk](req, nil) // a 4xx would be an *sse.ResponseError here
+	chunks, err := ssejson.Do[Chunk](nil, req) // a 4xx would be an *sse.ResponseError here
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer chunks.Close()
+	// chunks.Response().Header holds the request id and rate limits, for
+	// a real API: x-request-id, x-ratelimit-remaining-tokens.
 
 	for chunk, err := range chunks.All() { // ends cleanly at "data: [DONE]"
 		if err != nil {
-			log.Fatal(err) // *sse.EventError, *sse.DecodeError, or a network error
+			log.Fatal(err) // *ssejson.EventError, *ssejson.DecodeError, or a network error
 		}
 		for _, c := range chunk.Choices {
 			fmt.Print(c.Delta.Content)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/fakellm"
+	"github.com/ssekit/sse/ssejson"
 )
 
 // Chunk is the part of a chat.completion.chunk the gateway uses.
@@ -53,14 +54,14 @@ func readUpstream(ctx context.Context, url, prompt string, emit func(text string
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	chunks, err := sse.DoJSON[Chunk](req, nil)
+	chunks, err := ssejson.Do[Chunk](nil, req)
 	if err != nil {
 		return err
 	}
 	defer chunks.Close()
 	for chunk, err := range chunks.All() { // ends cleanly at "data: [DONE]"
 		if err != nil {
-			return err // an in-band error is an *sse.EventError
+			return err // an in-band error is an *ssejson.EventError
 		}
 		for _, c := range chunk.Choices {
 			if c.Delta.Content != "" {
@@ -125,7 +126,7 @@ func (g *Gateway) reply(id, prompt string) *reply {
 			data, _ := json.Marshal(map[string]string{"text": text})
 			r.add(sse.Event{Type: "delta", Data: string(data)}, false)
 		})
-		if ee := (*sse.EventError)(nil); errors.As(err, &ee) {
+		if ee := (*ssejson.EventError)(nil); errors.As(err, &ee) {
 			data, _ := json.Marshal(map[string]string{"message": ee.Message})
 			r.add(sse.Event{Type: "error", Data: string(data)}, true)
 		} else if err != nil {

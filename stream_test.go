@@ -172,12 +172,7 @@ func TestReconnect(t *testing.T) {
 					t.Fatalf("Reconnect %d: no new connection", n-1)
 				}
 			}
-			if !<-next || s.Event().Data != "b" {
-				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
-			}
-			if d := time.Since(start); d != 0 {
-				t.Errorf("reconnecting took %v, want no wait", d)
-			}
+			checkReconnectedAtOnce(t, s, next, start, "b")
 			want := []ReadyState{StateOpen, StateConnecting, StateOpen, StateConnecting, StateOpen, StateConnecting, StateOpen}
 			if diff := cmp.Diff(want, states); diff != "" {
 				t.Errorf("states (-want +got):\n%s", diff)
@@ -203,12 +198,7 @@ func TestReconnect(t *testing.T) {
 			synctest.Wait() // the request is out, its headers awaited
 			start := time.Now()
 			s.Reconnect()
-			if !<-next || s.Event().Data != "b" {
-				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
-			}
-			if d := time.Since(start); d != 0 {
-				t.Errorf("reconnecting took %v, want no wait", d)
-			}
+			checkReconnectedAtOnce(t, s, next, start, "b")
 		})
 	})
 	t.Run("WhileWaitingToReconnect", func(t *testing.T) {
@@ -232,12 +222,7 @@ func TestReconnect(t *testing.T) {
 			synctest.Wait() // in the wait
 			start := time.Now()
 			s.Reconnect()
-			if !<-next || s.Event().Data != "b" {
-				t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
-			}
-			if d := time.Since(start); d != 0 {
-				t.Errorf("reconnecting took %v, want no wait", d)
-			}
+			checkReconnectedAtOnce(t, s, next, start, "b")
 		})
 	})
 	// A Reconnect before the first attempt is carried out by that attempt;
@@ -387,5 +372,18 @@ func TestZeroValues(t *testing.T) {
 	}
 	if s, err := c.Do(req); s != nil || err == nil {
 		t.Errorf("nil Client: Do = %v, %v", s, err)
+	}
+}
+
+// checkReconnectedAtOnce checks that the Next whose result next carries
+// returned the event with data want, and that the bubble's clock has not
+// moved since start: the reconnect waited for nothing.
+func checkReconnectedAtOnce(t *testing.T, s *Stream, next <-chan bool, start time.Time, want string) {
+	t.Helper()
+	if !<-next || s.Event().Data != want {
+		t.Fatalf("after Reconnect: %v, Err %v", s.Event(), s.Err())
+	}
+	if d := time.Since(start); d != 0 {
+		t.Errorf("reconnecting took %v, want no wait", d)
 	}
 }

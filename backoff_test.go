@@ -46,7 +46,7 @@ func TestRetryDelays(t *testing.T) {
 	})
 	t.Run("CapBoundsAbsurdRetry", func(t *testing.T) {
 		srv := ssetest.New(t,
-			ssetest.Script{ssetest.Raw("retry: 99999999999\n\n"), ssetest.Data("1")},
+			ssetest.Script{ssetest.Retry(99999999999 * time.Millisecond), ssetest.Data("1")},
 			ssetest.Script{ssetest.Respond(503, "")},
 		)
 		c, rec := testClient(srv)
@@ -182,7 +182,7 @@ func TestServerRetryZero(t *testing.T) {
 func TestHugeServerRetryCapped(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t,
-		ssetest.Script{ssetest.Raw("retry: 9223372036854\n\n"), ssetest.Data("a")},
+		ssetest.Script{ssetest.Retry(9223372036854 * time.Millisecond), ssetest.Data("a")},
 		ssetest.Script{ssetest.Data("b")},
 	)
 	c, rec := testClient(srv)

@@ -63,6 +63,8 @@ func TestStateTransitions(t *testing.T) {
 
 func TestUnfinishedEventDiscarded(t *testing.T) {
 	checkLeaks(t)
+	// By hand: events cut before their blank line, which the Writer
+	// never writes.
 	srv := ssetest.New(t,
 		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: "one"}), ssetest.Raw("id: 2\ndata: partial\n"), ssetest.Drop()},
 		ssetest.Script{ssetest.RequireLastEventID("1"), ssetest.Send(ssetest.Event{ID: "2", Data: "two"})},

@@ -100,8 +100,8 @@ func TestDo(t *testing.T) {
 		if evs := readAll(s); len(evs) != 1 {
 			t.Errorf("%d events", len(evs))
 		}
-		if s.Err() == nil || errors.Is(s.Err(), ErrGaveUp) {
-			t.Errorf("Err = %v, want the read error", s.Err())
+		if !errors.Is(s.Err(), io.ErrUnexpectedEOF) {
+			t.Errorf("Err = %v, want the read error, io.ErrUnexpectedEOF", s.Err())
 		}
 		if n := len(srv.Requests()); n != 1 || string(srv.Requests()[0].Body) != "prompt" {
 			t.Errorf("%d requests: %v", n, srv.Requests())

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -202,11 +203,16 @@ func TestCheckRedirect(t *testing.T) {
 			t.Errorf("%s -> %s: headers (-want +got):\n%s", tt.from, tt.to, diff)
 		}
 	}
+	// The limit is net/http's: the 10th redirect is followed, the 11th
+	// is not.
 	via := make([]*http.Request, maxRedirects)
 	for i := range via {
 		via[i] = httptest.NewRequest("GET", "http://h/", nil)
 	}
-	if err := checkRedirect(httptest.NewRequest("GET", "http://h/", nil), via); err == nil {
-		t.Errorf("redirect %d followed", maxRedirects+1)
+	if err := checkRedirect(httptest.NewRequest("GET", "http://h/", nil), via[:maxRedirects-1]); err != nil {
+		t.Errorf("redirect %d: %v, want it followed", maxRedirects, err)
+	}
+	if err := checkRedirect(httptest.NewRequest("GET", "http://h/", nil), via); err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+		t.Errorf("redirect %d: %v, want it refused at the limit", maxRedirects+1, err)
 	}
 }

@@ -222,11 +222,11 @@ func TestBodyNotReplayable(t *testing.T) {
 		t.Fatalf("Do = %v", err)
 	}
 	s.Close()
-	if _, err := c.NewStream(nil); err == nil {
-		t.Error("NewStream(nil) succeeded")
+	if _, err := c.NewStream(nil); err == nil || !strings.Contains(err.Error(), "no URL") {
+		t.Errorf("NewStream(nil) = %v, want the request's missing URL", err)
 	}
-	if _, err := c.Do(nil); err == nil {
-		t.Error("Do(nil) succeeded")
+	if _, err := c.Do(nil); err == nil || !strings.Contains(err.Error(), "no URL") {
+		t.Errorf("Do(nil) = %v, want the request's missing URL", err)
 	}
 }
 

@@ -95,8 +95,9 @@ func TestAll(t *testing.T) {
 		}
 		data = append(data, ev.Data)
 	}
-	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || last == nil {
-		t.Errorf("data (-want +got):\n%s, last error %v", diff, last)
+	var re *ResponseError
+	if diff := cmp.Diff([]string{"1", "2"}, data); diff != "" || !errors.As(last, &re) || re.StatusCode != 404 {
+		t.Errorf("data (-want +got):\n%s, last error %v, want the 404", diff, last)
 	}
 	// Breaking out leaves the stream open, to be read on.
 	srv2 := ssetest.New(t, ssetest.Script{ssetest.Data("a"), ssetest.Data("b"), ssetest.Hold()})
@@ -350,10 +351,12 @@ func TestZeroValues(t *testing.T) {
 	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "zero Stream") {
 		t.Errorf("Err = %v, want one that names the zero Stream", err)
 	}
+	var yields []string
 	for ev, err := range s.All() {
-		if err == nil {
-			t.Errorf("All yielded %v", ev)
-		}
+		yields = append(yields, fmt.Sprintf("%+v, %v", ev, err))
+	}
+	if len(yields) != 1 || !strings.Contains(yields[0], "zero Stream") {
+		t.Errorf("All yielded %q, want only the zero Stream's error", yields)
 	}
 	// The rest must merely not panic, and give zero answers.
 	if ev, id := s.Event(), s.LastEventID(); ev != (Event{}) || id != "" || s.Data() != nil || s.Type() != nil || s.ID() != nil {
@@ -369,11 +372,11 @@ func TestZeroValues(t *testing.T) {
 
 	var c *Client
 	req := newRequest(t, "GET", "http://127.0.0.1:1/", "")
-	if s, err := c.NewStream(req); s != nil || err == nil {
-		t.Errorf("nil Client: NewStream = %v, %v", s, err)
+	if s, err := c.NewStream(req); s != nil || err == nil || !strings.Contains(err.Error(), "nil *Client") {
+		t.Errorf("nil Client: NewStream = %v, %v; want an error that names the nil Client", s, err)
 	}
-	if s, err := c.Do(req); s != nil || err == nil {
-		t.Errorf("nil Client: Do = %v, %v", s, err)
+	if s, err := c.Do(req); s != nil || err == nil || !strings.Contains(err.Error(), "nil *Client") {
+		t.Errorf("nil Client: Do = %v, %v; want an error that names the nil Client", s, err)
 	}
 }
 

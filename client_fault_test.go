@@ -50,15 +50,19 @@ func numberedServer(total int, gz bool) http.Handler {
 			out = zw
 			flush = func() { zw.Flush(); rc.Flush() }
 		}
+		sw := NewWriter(out)
 		for i := start; i < total; i++ {
 			var err error
 			switch i % 5 {
 			case 0:
-				_, err = fmt.Fprintf(out, "id: %d\nevent: five\ndata: event %d\ndata: second line\n\n", i, i)
+				err = sw.WriteEvent(Event{ID: strconv.Itoa(i), Type: "five", Data: fmt.Sprintf("event %d\nsecond line", i)})
 			case 1:
+				// By hand: CRLF line endings and a comment inside the
+				// block, which the Writer never writes, for the decoder
+				// to meet across cuts too.
 				_, err = fmt.Fprintf(out, ": comment\r\nid: %d\r\ndata: event %d\r\n\r\n", i, i)
 			default:
-				_, err = fmt.Fprintf(out, "id: %d\ndata: event %d\n\n", i, i)
+				err = sw.WriteEvent(Event{ID: strconv.Itoa(i), Data: fmt.Sprintf("event %d", i)})
 			}
 			if err != nil {
 				return
@@ -316,14 +320,15 @@ func TestGzipDeliversPromptly(t *testing.T) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.Header().Set("Content-Encoding", "gzip")
 			zw := gzip.NewWriter(w)
-			io.WriteString(zw, "data: first\n\n")
-			zw.Flush()
+			sw := NewWriter(zw)
+			sw.WriteEvent(Event{Data: "first"})
+			sw.Flush() // zw's Flush
 			http.NewResponseController(w).Flush()
 			select {
 			case <-release:
 			case <-r.Context().Done():
 			}
-			io.WriteString(zw, "data: second\n\n")
+			sw.WriteEvent(Event{Data: "second"})
 			zw.Close()
 		}), false)
 		s, err := (&Client{HTTPClient: hc}).Do(newRequest(t, "GET", memURL, ""))

@@ -261,3 +261,12 @@ func memScripts(t testing.TB, scripts ...ssetest.Script) (*ssetest.Handler, *htt
 	})
 	return h, hc
 }
+
+// stallHeaders is a step that sends nothing, not even the headers, until
+// the client goes away.
+func stallHeaders() ssetest.Step {
+	return ssetest.Func("stallHeaders()", func(c *ssetest.Conn) error {
+		<-c.Request.Context().Done()
+		return nil
+	})
+}

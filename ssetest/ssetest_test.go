@@ -1,6 +1,7 @@
 package ssetest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/ssekit/sse/ssetest"
 )
 
@@ -87,6 +90,9 @@ func TestSendRefusedIsAStepError(t *testing.T) {
 	}
 }
 
+// TestSteps checks what each step writes; Flush and Sleep write nothing of
+// their own, and what they do is checked by TestFlushSends and
+// TestSleepPauses.
 func TestSteps(t *testing.T) {
 	srv := ssetest.New(t, ssetest.Script{
 		ssetest.Header("X-Test", "1"),
@@ -115,6 +121,117 @@ func TestSteps(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
+
+// Flush sends what was written before it: the client reads the event
+// while the step after the Flush still holds the script. (That step is a
+// Func, which does not flush, unlike Wait.)
+func TestFlushSends(t *testing.T) {
+	release := make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	defer releaseOnce()
+	srv := ssetest.New(t, ssetest.Script{
+		ssetest.Data("a"),
+		ssetest.Flush(),
+		ssetest.Func("block", func(*ssetest.Conn) error { <-release; return nil }),
+		ssetest.Data("b"),
+	})
+	type result struct {
+		resp *http.Response
+		read string
+		err  error
+	}
+	first := make(chan result, 1)
+	go func() {
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			first <- result{err: err}
+			return
+		}
+		buf := make([]byte, len("data: a\n\n"))
+		n, err := io.ReadFull(resp.Body, buf)
+		first <- result{resp, string(buf[:n]), err}
+	}()
+	var r result
+	select {
+	case r = <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the event before Flush did not reach the client while the next step held the script")
+	}
+	if r.err != nil || r.read != "data: a\n\n" {
+		t.Fatalf("before the release: read %q, %v; want the flushed event", r.read, r.err)
+	}
+	defer r.resp.Body.Close()
+	releaseOnce()
+	rest, err := io.ReadAll(r.resp.Body)
+	if err != nil || string(rest) != "data: b\n\n" {
+		t.Errorf("after the release: read %q, %v; want the last event", rest, err)
+	}
+}
+
+// Sleep flushes, then pauses the script for its duration: in a bubble,
+// where time moves only when everything waits, the script's next step runs
+// an hour after the one before, and after a timer of half an hour started
+// with the script.
+func TestSleepPauses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu    sync.Mutex
+			order []string
+		)
+		mark := func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, s)
+		}
+		w := &flushRecorder{}
+		var start, end time.Time
+		h := ssetest.NewHandler(ssetest.Script{
+			ssetest.Data("a"),
+			ssetest.Func("before", func(*ssetest.Conn) error { start = time.Now(); mark("before"); return nil }),
+			ssetest.Sleep(time.Hour),
+			ssetest.Func("after", func(*ssetest.Conn) error {
+				end = time.Now()
+				mark("after, flushed " + w.flushed.String())
+				return nil
+			}),
+		})
+		half := make(chan struct{})
+		go func() {
+			defer close(half)
+			time.Sleep(30 * time.Minute)
+			mark("half an hour")
+		}()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		<-half
+		if err := h.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"before", "half an hour", "after, flushed data: a\n\n"}
+		if diff := cmp.Diff(want, order); diff != "" {
+			t.Errorf("order (-want +got):\n%s", diff)
+		}
+		if d := end.Sub(start); d != time.Hour {
+			t.Errorf("the script paused %v, want 1h", d)
+		}
+	})
+}
+
+// flushRecorder is an http.ResponseWriter that keeps apart what has been
+// written and what has been flushed, as a client would see it.
+type flushRecorder struct {
+	header           http.Header
+	pending, flushed bytes.Buffer
+}
+
+func (w *flushRecorder) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
+func (w *flushRecorder) WriteHeader(int)             {}
+func (w *flushRecorder) Write(p []byte) (int, error) { return w.pending.Write(p) }
+func (w *flushRecorder) Flush()                      { w.pending.WriteTo(&w.flushed) }
 
 func TestScriptsPerConnectionAndRequests(t *testing.T) {
 	srv := ssetest.New(t,

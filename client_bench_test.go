@@ -404,3 +404,102 @@ func BenchmarkClientCPU(b *testing.B) {
 		b.ReportMetric(float64(cpu[2])/float64(cpu[0]), "Event/raw")
 	})
 }
+
+// blockReader reads n events of cpuBlock, over and over, then io.EOF.
+type blockReader struct{ left int64 }
+
+func newBlockReader(n int) *blockReader { return &blockReader{left: int64(n) * cpuEvent} }
+
+func (r *blockReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	off := int(r.left % int64(len(cpuBlock)))
+	if off == 0 {
+		off = len(cpuBlock)
+	}
+	n := copy(p[:min(int64(len(p)), r.left)], cpuBlock[len(cpuBlock)-off:])
+	r.left -= int64(n)
+	return n, nil
+}
+
+// blockTransport answers every request with a stream of ?n= events read
+// from memory.
+type blockTransport struct{}
+
+func (blockTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	n, _ := strconv.Atoi(req.URL.Query().Get("n"))
+	return &http.Response{
+		StatusCode: http.StatusOK,
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/event-stream"}},
+		Body:          io.NopCloser(newBlockReader(n)),
+		ContentLength: -1,
+		Request:       req,
+	}, nil
+}
+
+// BenchmarkStreamOverhead measures the stream's own cost per event, with
+// no network: a Stream, whose transport answers from memory, against a
+// Decoder reading the same bytes. The interleaved run reads both in turn,
+// chunk by chunk, and reports the difference of their CPU time per event
+// and the ratio.
+//
+//	go test -run '^$' -bench StreamOverhead -benchtime 1000000x -count 10 .
+func BenchmarkStreamOverhead(b *testing.B) {
+	c := &Client{HTTPClient: &http.Client{Transport: blockTransport{}}}
+	dec := func(b *testing.B, n int) {
+		d := NewDecoder(newBlockReader(n))
+		got := 0
+		for d.Next() {
+			got += len(d.Data())
+		}
+		if got == 0 || d.Err() != nil {
+			b.Fatal(d.Err())
+		}
+	}
+	stream := func(b *testing.B, n int) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://sse.test/?n=%d", n), nil)
+		s, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		got := 0
+		for s.Next() {
+			got += len(s.Data())
+		}
+		if got == 0 || s.Err() != nil {
+			b.Fatal(s.Err())
+		}
+	}
+	reads := []struct {
+		name string
+		read func(b *testing.B, n int)
+	}{{"Decoder", dec}, {"Stream", stream}}
+	for _, r := range reads {
+		b.Run("read="+r.name, func(b *testing.B) {
+			b.SetBytes(cpuEvent)
+			b.ReportAllocs()
+			for done := 0; done < b.N; done += cpuChunk {
+				r.read(b, min(cpuChunk, b.N-done))
+			}
+		})
+	}
+	b.Run("read=interleaved", func(b *testing.B) {
+		if cpuTime() == 0 {
+			b.Skip("no CPU time on this system")
+		}
+		var t [2]int64
+		for done := 0; done < b.N; done += cpuChunk {
+			n := min(cpuChunk, b.N-done)
+			for i, r := range reads {
+				start := cpuTime()
+				r.read(b, n)
+				t[i] += cpuTime() - start
+			}
+		}
+		b.ReportMetric(float64(t[1]-t[0])/float64(b.N), "own-cpu-ns/event")
+		b.ReportMetric(float64(t[1])/float64(t[0]), "Stream/Decoder")
+	})
+}

@@ -16,10 +16,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// BenchmarkIdleStreams runs the test binary again as its server, in
-	// another process, so that the memory it measures is the client's.
-	if os.Getenv(idleServerEnv) == "1" {
+	// BenchmarkIdleStreams and BenchmarkClientCPU run the test binary
+	// again as their server, in another process, so that the memory or
+	// the CPU time they measure is the client's.
+	switch {
+	case os.Getenv(idleServerEnv) == "1":
 		idleServer()
+		return
+	case os.Getenv(streamServerEnv) == "1":
+		streamServer()
 		return
 	}
 	os.Exit(m.Run())

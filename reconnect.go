@@ -345,7 +345,13 @@ func (c *connection) setBody(body io.ReadCloser) {
 	c.mu.Unlock()
 }
 
+// Read reads the body. It is where the stream checks its context: once
+// per read, not once per event, so that a transport that does not watch
+// the context still ends the stream.
 func (c *connection) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	if c.timer != nil {
 		c.timer.Reset(c.limit) // the clock runs only while a read waits
 	}

@@ -87,12 +87,13 @@ type Stream struct {
 // Next advances to the next event, connecting and reconnecting as needed.
 // It returns false when the stream has ended; Err tells why.
 func (s *Stream) Next() bool {
-	if s.c == nil {
-		s.done, s.err = true, errZeroStream
-		return false
-	}
-	for !s.done {
-		if !s.ensureOpen() {
+	for {
+		// An event from the connection being read costs one atomic load
+		// besides the decoder's work: Close is checked before every event,
+		// the context only when a read is due (see connection.Read) and
+		// when a connection ends. A done context thus ends the stream once
+		// the events already received have been read, or sooner.
+		if (s.conn == nil || s.closed.Load()) && !s.ensureOpen() {
 			return false
 		}
 		if s.dec.Next() {
@@ -108,16 +109,20 @@ func (s *Stream) Next() bool {
 			return false
 		}
 	}
-	return false
 }
 
-// ensureOpen ends the stream if its context is done, else connects if no
-// connection is being read; it reports whether one is.
+// ensureOpen ends the stream if it was closed or its context is done,
+// else connects if no connection is being read; it reports whether one
+// is.
 func (s *Stream) ensureOpen() bool {
+	if s.c == nil {
+		s.done, s.err = true, errZeroStream
+		return false
+	}
 	if s.done {
 		return false
 	}
-	if s.ctx.Err() != nil {
+	if s.closed.Load() || s.ctx.Err() != nil {
 		s.finish(s.ctxError())
 		return false
 	}

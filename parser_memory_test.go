@@ -177,7 +177,10 @@ var memShapes = []memShape{
 // memLimits are the MaxEventSizes the shapes are read with. Short runs
 // stand in 8 MiB for the default, which takes seconds with -race.
 func memLimits() []int64 {
-	if testing.Short() {
+	// The bounds scale with the limit, and the tests are single-goroutine:
+	// the race detector adds nothing to them but time (minutes at 64 MiB).
+	// CI runs the full sizes in its run without -race.
+	if testing.Short() || raceEnabled {
 		return []int64{1 << 20, 8 << 20}
 	}
 	return []int64{1 << 20, DefaultMaxEventSize}

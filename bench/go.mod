@@ -6,11 +6,10 @@ require (
 	github.com/bytedance/sonic v1.15.5
 	github.com/google/go-cmp v0.7.0
 	github.com/launchdarkly/eventsource v1.11.0
-	github.com/openai/openai-go v1.12.0
 	github.com/openai/openai-go/v3 v3.100.0
 	github.com/r3labs/sse/v2 v2.10.0
 	github.com/ssekit/sse v0.0.0
-	github.com/tmaxmax/go-sse v0.11.0
+	github.com/tmaxmax/go-sse v0.12.0
 	gopkg.in/cenkalti/backoff.v1 v1.1.0
 )
 

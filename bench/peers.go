@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	ldes "github.com/launchdarkly/eventsource"
-	"github.com/openai/openai-go/packages/ssestream"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	r3sse "github.com/r3labs/sse/v2"
 	"github.com/ssekit/sse"
 	tmsse "github.com/tmaxmax/go-sse"

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/ssekit/sse/internal/utf8cut"
+	"github.com/ssekit/sse/internal/wire"
 )
 
 // The errors of the package. Each sentinel is matched with [errors.Is];
-// the typed errors ([*ResponseError], [*GaveUpError]) with [errors.As].
+// the typed errors ([*ResponseError], [*GaveUpError], [*FieldError]) with
+// [errors.As].
 var (
 	// ErrEventTooLarge is wrapped by the error of a Decoder or Stream that
 	// met a line, or an event, over its MaxEventSize. A Stream ends on it:
@@ -122,6 +124,24 @@ func (e *ResponseError) Error() string {
 }
 
 func (e *ResponseError) Unwrap() error { return e.Err }
+
+// A FieldError is the error of a [Writer] that refuses a value: written as
+// given, it would end its line early, inject another field, or be read
+// back as something else. Nothing was written for the call.
+type FieldError struct {
+	// Field is the field refused: "event", "id", "data", "comment" or
+	// "retry".
+	Field string
+	// Value is the value as given; for "retry", the duration formatted by
+	// time.Duration's String.
+	Value string
+	// Offset is the index in Value of the first byte that cannot be
+	// written: a line break, a NUL in an id, or the start of invalid
+	// UTF-8. It is -1 for a negative retry.
+	Offset int
+}
+
+func (e *FieldError) Error() string { return (*wire.FieldError)(e).Error() }
 
 // Permanent marks err as final: a stream that meets it ends, whatever
 // ShouldRetry says. A CheckResponse or PrepareRequest returns it to end

@@ -245,21 +245,3 @@ func (w *Writer) setDeadline() {
 		w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
 	}
 }
-
-// A FieldError is the error of a [Writer] that refuses a value: written as
-// given, it would end its line early, inject another field, or be read
-// back as something else. Nothing was written for the call.
-type FieldError struct {
-	// Field is the field refused: "event", "id", "data", "comment" or
-	// "retry".
-	Field string
-	// Value is the value as given; for "retry", the duration formatted by
-	// time.Duration's String.
-	Value string
-	// Offset is the index in Value of the first byte that cannot be
-	// written: a line break, a NUL in an id, or the start of invalid
-	// UTF-8. It is -1 for a negative retry.
-	Offset int
-}
-
-func (e *FieldError) Error() string { return (*wire.FieldError)(e).Error() }

@@ -46,6 +46,12 @@ var (
 	// one-shot stream ([Client.Do]) ends without error instead.
 	ErrResponseEnded = errors.New("sse: server ended the response")
 
+	// ErrReconnect is the [Attempt.Err] that [Client.PrepareRequest] is
+	// given for the attempt that [Stream.Reconnect] asked for, so that it
+	// can tell a requested reconnect (to renew a token, say) from a drop.
+	// No OnReconnect call precedes such an attempt: there is no wait.
+	ErrReconnect = errors.New("sse: reconnect asked for")
+
 	// ErrGaveUp is matched by every [*GaveUpError].
 	ErrGaveUp = errors.New("sse: gave up reconnecting")
 )

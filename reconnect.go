@@ -21,9 +21,6 @@ import (
 // This file holds the reconnect loop and everything it decides: which
 // errors are retried, how long to wait, when to give up.
 
-// errReconnect ends a connection that Reconnect dropped.
-var errReconnect = errors.New("sse: reconnect asked for")
-
 // connect makes attempts until one gives a stream to read, or the stream
 // ends.
 func (s *Stream) connect() bool {
@@ -53,7 +50,7 @@ func (s *Stream) retryAfter(err error) bool {
 	// Whatever ended the attempt, a connection read to its end included,
 	// is the next Attempt's Err.
 	s.prevErr = err
-	if err == errReconnect {
+	if err == ErrReconnect {
 		s.drainWake()
 		return true
 	}
@@ -134,6 +131,9 @@ func (s *Stream) retryable(err error) bool {
 // asks for (2^32 seconds or more, even past what a time.Duration holds),
 // the wait is then MaxReconnectionTime: a huge value is never taken for
 // none.
+//
+// Any other error, such as an unmarked error from a CheckResponse, is
+// retried: mark it with [Permanent] to end the stream instead.
 //
 // A stream never asks ShouldRetry about the errors that end it whatever
 // is said: after Close, when the request's context is done, an event over

@@ -152,7 +152,7 @@ func (s *Stream) endConnection(err error) error {
 	case s.ctx.Err() != nil:
 		return s.ctxError()
 	case s.takeRestart():
-		return errReconnect
+		return ErrReconnect
 	case conn.idle.Load():
 		return conn.idleError()
 	case err == nil:
@@ -184,7 +184,7 @@ func (s *Stream) attemptOnce(prevErr error) error {
 	if err != nil {
 		conn.stop()
 		if s.ctx.Err() == nil && s.takeRestart() {
-			return errReconnect
+			return ErrReconnect
 		}
 		return err
 	}

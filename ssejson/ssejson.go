@@ -1,3 +1,6 @@
+// This file is a little over 600 lines: Stream[T] and the vendor
+// conventions it applies (DefaultCheckEvent, EventError) are read together.
+
 // Package ssejson decodes event streams whose data are JSON values, such
 // as the chunks of an LLM's chat completion, into Go values.
 //

@@ -1,3 +1,7 @@
+// This file holds the typed layer's tests (about 1,000 lines): one test
+// per behaviour of Stream[T], Do and DefaultCheckEvent, sharing fixtures;
+// it is next in line to be split by those three.
+
 package ssejson
 
 import (

@@ -1,3 +1,7 @@
+// This file holds ssecat's end-to-end tests (about 1,500 lines), one per
+// behaviour a user sees, sharing the run/server fixtures; it is next in
+// line to be split by subcommand.
+
 package main
 
 import (

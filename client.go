@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/ssekit/sse/internal/httpx"
 )
 
 // Defaults used when the Client's fields are zero.
@@ -339,7 +340,7 @@ func (c *Client) checkURL(u *url.URL) error {
 func DefaultCheckResponse(resp *http.Response) error {
 	switch resp.StatusCode {
 	case http.StatusOK:
-		if isEventStream(resp.Header) {
+		if httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 			return nil
 		}
 		return newResponseError(resp, ErrContentType)
@@ -349,15 +350,6 @@ func DefaultCheckResponse(resp *http.Response) error {
 	return newResponseError(resp, nil)
 }
 
-// isEventStream reports whether a header's Content-Type is
-// text/event-stream.
-func isEventStream(h http.Header) bool {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	return err == nil && mt == "text/event-stream"
-}
-
-const maxErrorBody = 4 << 10
-
 // errorBodyTimeout bounds the wait for the body snippet of a refused
 // response, which may be a stream that sends little or nothing.
 var errorBodyTimeout = time.Second
@@ -365,11 +357,7 @@ var errorBodyTimeout = time.Second
 func newResponseError(resp *http.Response, err error) *ResponseError {
 	var body []byte
 	if resp.Body != nil {
-		// Closing the body unblocks a read that waits too long; what was
-		// read by then is kept.
-		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		t.Stop()
+		body = httpx.ReadErrorBody(resp.Body, errorBodyTimeout)
 	}
 	return &ResponseError{
 		StatusCode: resp.StatusCode,
@@ -385,9 +373,9 @@ func newResponseError(resp *http.Response, err error) *ResponseError {
 // small length is read to its end first, so the connection can be reused;
 // one that could go on forever is not waited for.
 func drainAndClose(resp *http.Response) {
-	if resp.ContentLength >= 0 && resp.ContentLength <= maxErrorBody {
+	if resp.ContentLength >= 0 && resp.ContentLength <= httpx.MaxErrorBody {
 		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
-		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+		_, _ = io.CopyN(io.Discard, resp.Body, httpx.MaxErrorBody)
 		t.Stop()
 	}
 	resp.Body.Close()

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ssekit/sse/internal/httpx"
 	"github.com/ssekit/sse/ssetest"
 )
 
@@ -84,7 +85,7 @@ func TestOnly200(t *testing.T) {
 		srv := ssetest.New(t, ssetest.Script{ssetest.Status(299), ssetest.Data("x")})
 		c, _ := testClient(srv)
 		c.CheckResponse = func(resp *http.Response) error {
-			if resp.StatusCode == 299 && isEventStream(resp.Header) {
+			if resp.StatusCode == 299 && httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 				return nil
 			}
 			return DefaultCheckResponse(resp)

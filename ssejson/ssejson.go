@@ -64,7 +64,6 @@ import (
 	"errors"
 	"io"
 	"iter"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,6 +72,7 @@ import (
 	"time"
 
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/httpx"
 	"github.com/ssekit/sse/internal/utf8cut"
 )
 
@@ -312,23 +312,12 @@ func (j *Stream[T]) checkResponse(unread bool) bool {
 		return true
 	}
 	j.checked = resp
-	if isEventStream(resp.Header) {
+	if httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 		return true
 	}
 	j.end(contentTypeError(resp, unread))
 	return false
 }
-
-// isEventStream reports whether a header's Content-Type is
-// text/event-stream, as sse.DefaultCheckResponse requires.
-func isEventStream(h http.Header) bool {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	return err == nil && mt == "text/event-stream"
-}
-
-// maxErrorBody bounds the body a content type error keeps, as the sse
-// package's ResponseError does.
-const maxErrorBody = 4 << 10
 
 // errorBodyTimeout bounds the wait for that body, which may be a stream
 // that sends little or nothing. Tests shorten it.
@@ -340,11 +329,8 @@ var errorBodyTimeout = time.Second
 func contentTypeError(resp *http.Response, readBody bool) error {
 	var body []byte
 	if readBody && resp.Body != nil {
-		// Closing the body unblocks a read that waits too long; what was
-		// read by then is kept. The Source is closed right after anyway.
-		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		t.Stop()
+		// The Source is closed right after anyway.
+		body = httpx.ReadErrorBody(resp.Body, errorBodyTimeout)
 	}
 	return &sse.ResponseError{
 		StatusCode: resp.StatusCode,

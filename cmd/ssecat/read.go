@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/httpx"
 	"github.com/ssekit/sse/internal/record"
 )
 
@@ -232,7 +233,7 @@ func recordedStream(r io.Reader) (io.Reader, int, error) {
 	var b strings.Builder
 	n := 0
 	for _, c := range record.Conns(entries) {
-		if c.Status != http.StatusOK || !isEventStream(c.Header.Get("Content-Type")) {
+		if c.Status != http.StatusOK || !httpx.IsEventStream(c.Header.Get("Content-Type")) {
 			continue
 		}
 		if n++; n > 1 {

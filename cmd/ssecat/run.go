@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/httpx"
 	"github.com/ssekit/sse/internal/record"
 	"github.com/ssekit/sse/internal/utf8cut"
 )
@@ -237,7 +237,7 @@ func (a *app) stream(ctx context.Context, o *options, log *logger) int {
 			st.opened.Store(true)
 			st.open.Store(true)
 			st.connEvents.Store(0)
-			if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
+			if ct := resp.Header.Get("Content-Type"); !httpx.IsEventStream(ct) {
 				log.warn("open: %s, but Content-Type is %s, not text/event-stream: read as a stream anyway (--accept-any-type)", resp.Status, cmp.Or(ct, "none"))
 				return
 			}
@@ -441,12 +441,6 @@ func describe(err error, o *options) string {
 		return "the server ended the response"
 	}
 	return strings.TrimPrefix(err.Error(), "sse: ")
-}
-
-// isEventStream reports whether a Content-Type is text/event-stream.
-func isEventStream(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "text/event-stream"
 }
 
 // tooLarge says that an event was over the limit, and how to raise it.

@@ -92,7 +92,7 @@ func TestBackOffJitterOnlyAdds(t *testing.T) {
 	}
 }
 
-// scriptedBackOff is a backoff.BackOff that returns its delays in turn,
+// scriptedBackOff is a BackOff that returns its delays in turn,
 // then backoff.Stop, and counts its resets.
 type scriptedBackOff struct {
 	delays []time.Duration
@@ -125,7 +125,7 @@ func TestNewBackOff(t *testing.T) {
 	c.MaxReconnectionTime = time.Minute
 	bo := &scriptedBackOff{delays: []time.Duration{50 * time.Millisecond, 5 * time.Second, 20 * time.Minute}}
 	var made int
-	c.NewBackOff = func() backoff.BackOff { made++; return bo }
+	c.NewBackOff = func() BackOff { made++; return bo }
 	s := mustNewStream(t, c, "GET", srv.URL, "")
 	if evs := readAll(s); len(evs) != 1 {
 		t.Errorf("events %v", evs)
@@ -150,6 +150,75 @@ func TestNewBackOff(t *testing.T) {
 		t.Errorf("%d requests, want 4", n)
 	}
 }
+
+// Values of cenkalti/backoff v4 and a type of the caller's own plug into
+// NewBackOff as they are; any negative delay, not only backoff.Stop, gives
+// up.
+func TestBackOffPolicies(t *testing.T) {
+	tests := []struct {
+		name       string
+		newBackOff func() BackOff
+		want       []time.Duration
+	}{{
+		name: "v4 ExponentialBackOff",
+		newBackOff: func() BackOff {
+			return backoff.NewExponentialBackOff(
+				backoff.WithInitialInterval(time.Second),
+				backoff.WithRandomizationFactor(0),
+				backoff.WithMultiplier(2))
+		},
+		want: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
+	}, {
+		name:       "v4 ConstantBackOff",
+		newBackOff: func() BackOff { return backoff.NewConstantBackOff(7 * time.Second) },
+		want:       []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second},
+	}, {
+		name:       "v4 WithMaxRetries",
+		newBackOff: func() BackOff { return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 1) },
+		want:       []time.Duration{time.Second},
+	}, {
+		name:       "own type, -5 gives up",
+		newBackOff: func() BackOff { return &ownBackOff{delays: []time.Duration{time.Second, -5}} },
+		want:       []time.Duration{time.Second},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			srv := ssetest.New(t,
+				ssetest.Script{ssetest.Respond(503, "")},
+				ssetest.Script{ssetest.Respond(503, "")},
+				ssetest.Script{ssetest.Respond(503, "")},
+			)
+			srv.After = ssetest.Script{ssetest.Respond(503, "")}
+			c, rec := testClient(srv)
+			c.MaxRetries = 3
+			c.NewBackOff = tt.newBackOff
+			s := mustNewStream(t, c, "GET", srv.URL, "")
+			readAll(s)
+			if !errors.Is(s.Err(), ErrGaveUp) {
+				t.Errorf("Err = %v, want ErrGaveUp", s.Err())
+			}
+			if diff := cmp.Diff(tt.want, rec.Delays()); diff != "" {
+				t.Errorf("delays (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// ownBackOff is a BackOff written without cenkalti/backoff: its delays in
+// turn, then the last one again.
+type ownBackOff struct {
+	delays []time.Duration
+	n      int
+}
+
+func (b *ownBackOff) NextBackOff() time.Duration {
+	d := b.delays[min(b.n, len(b.delays)-1)]
+	b.n++
+	return d
+}
+
+func (b *ownBackOff) Reset() { b.n = 0 }
 
 // A server's "retry: 0" asks for a prompt reconnect; the client honours it
 // with a small floor, not with its own default, so a failing server cannot

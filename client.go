@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
 	"github.com/ssekit/sse/internal/httpx"
 )
 
@@ -87,10 +85,10 @@ type Client struct {
 	// MaxReconnectionTime. Either way the server's "retry", and the
 	// Retry-After header of a refused response that is retried (whatever
 	// its status: see DefaultShouldRetry), are the least delay, and
-	// MaxReconnectionTime the most. A BackOff that returns backoff.Stop
-	// ends the stream with a [*GaveUpError]. Reset is called after a
-	// connection that delivered events.
-	NewBackOff func() backoff.BackOff
+	// MaxReconnectionTime the most. A BackOff whose NextBackOff returns a
+	// negative delay ends the stream with a [*GaveUpError]. Reset is called
+	// after a connection that delivered events.
+	NewBackOff func() BackOff
 
 	// MaxRetries ends a stream after that many reconnects in a row that
 	// delivered no event; zero means no limit. The stream's error is then
@@ -151,6 +149,21 @@ type Client struct {
 	sleep func(ctx context.Context, wake <-chan struct{}, d time.Duration) error
 	// now is the clock of MaxElapsedTime; tests replace it.
 	now func() time.Time
+}
+
+// A BackOff is a reconnect policy, made by [Client.NewBackOff] for each
+// stream. The method set is that of github.com/cenkalti/backoff's BackOff,
+// in v4 and in v5, so that any of their policies (ExponentialBackOff,
+// ConstantBackOff, and their wrappers) can be used as they are, without
+// this package's API depending on one major version of that module.
+type BackOff interface {
+	// NextBackOff returns the delay before the next attempt. A negative
+	// delay, such as cenkalti/backoff's Stop (-1), means give up: the
+	// stream ends with a [*GaveUpError].
+	NextBackOff() time.Duration
+	// Reset starts the policy over; a stream calls it after a connection
+	// that delivered events.
+	Reset()
 }
 
 // An Attempt describes the request about to be sent, for

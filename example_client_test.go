@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/ssetest"
 )
@@ -225,4 +227,37 @@ func ExampleClient_OnStateChange() {
 	// state: connecting
 	// state: closed
 	// end: 404 gone
+}
+
+// A backoff policy of one's own: any value with NextBackOff and Reset, such
+// as those of github.com/cenkalti/backoff (v4 or v5). Here a constant delay,
+// and at most two reconnects before the stream gives up. The server's
+// "retry" and a Retry-After header are still the least delay.
+func ExampleClient_NewBackOff() {
+	srv := ssetest.NewServer()
+	srv.After = ssetest.Script{ssetest.Respond(http.StatusServiceUnavailable, "busy")}
+	defer srv.Close()
+
+	client := &sse.Client{
+		HTTPClient: srv.Client(),
+		NewBackOff: func() sse.BackOff {
+			return backoff.WithMaxRetries(backoff.NewConstantBackOff(10*time.Millisecond), 2)
+		},
+		OnReconnect: func(s *sse.Stream, r sse.ReconnectInfo) {
+			fmt.Printf("attempt %d in %v\n", r.Attempt, r.Delay)
+		},
+	}
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	stream, _ := client.NewStream(req)
+	defer stream.Close()
+	for stream.Next() {
+	}
+	var gaveUp *sse.GaveUpError
+	if errors.As(stream.Err(), &gaveUp) {
+		fmt.Println("gave up after", gaveUp.Attempts, "attempts:", gaveUp.Err)
+	}
+	// Output:
+	// attempt 2 in 10ms
+	// attempt 3 in 10ms
+	// gave up after 3 attempts: sse: server answered 503 Service Unavailable: busy
 }

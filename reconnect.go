@@ -225,7 +225,7 @@ func (s *Stream) maxDelay() time.Duration {
 // adds, so that a server's "retry" is always waited in full, as the spec
 // asks.
 type backOff struct {
-	custom backoff.BackOff
+	custom BackOff
 
 	exp  backoff.ExponentialBackOff
 	base time.Duration // the reconnection time exp was set up with
@@ -235,7 +235,7 @@ type backOff struct {
 // jitterFraction is the largest share of a delay added as jitter.
 const jitterFraction = 0.5
 
-func (b *backOff) init(newBackOff func() backoff.BackOff) {
+func (b *backOff) init(newBackOff func() BackOff) {
 	b.rand = rand.Float64
 	if newBackOff != nil {
 		b.custom = newBackOff()
@@ -248,7 +248,7 @@ func (b *backOff) init(newBackOff func() backoff.BackOff) {
 func (b *backOff) next(base, limit time.Duration) (time.Duration, bool) {
 	if b.custom != nil {
 		d := b.custom.NextBackOff()
-		return d, d != backoff.Stop
+		return d, d >= 0
 	}
 	if b.base != base || b.exp.MaxInterval != limit {
 		b.exp = backoff.ExponentialBackOff{

@@ -261,3 +261,56 @@ func ExampleClient_NewBackOff() {
 	// attempt 3 in 10ms
 	// gave up after 3 attempts: sse: server answered 503 Service Unavailable: busy
 }
+
+// Reconnect makes the stream reconnect now, resuming from the last event
+// ID, with no wait and no failure counted: here because the server says
+// so in the stream (an "event: reconnect" before it moves the client to
+// another node); a client also does it to renew a credential in
+// PrepareRequest, or to resume a stream it knows is stale.
+func ExampleStream_Reconnect() {
+	srv := ssetest.NewServer(
+		ssetest.Script{
+			ssetest.Send(ssetest.Event{ID: "1", Data: "a"}),
+			ssetest.Send(ssetest.Event{Type: "reconnect"}),
+			ssetest.Hold(), // the server would keep the connection open
+		},
+		ssetest.Script{
+			ssetest.RequireLastEventID("1"),
+			ssetest.Send(ssetest.Event{ID: "2", Data: "b"}),
+		},
+	)
+	defer srv.Close()
+
+	client := &sse.Client{
+		HTTPClient: srv.Client(),
+		PrepareRequest: func(req *http.Request, a sse.Attempt) (*http.Request, error) {
+			if a.Err == sse.ErrReconnect {
+				fmt.Println("reconnecting as asked")
+			}
+			return req, nil
+		},
+	}
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	stream, _ := client.NewStream(req)
+	defer stream.Close()
+	for stream.Next() {
+		ev := stream.Event()
+		if ev.Type == "reconnect" {
+			stream.Reconnect()
+			continue
+		}
+		fmt.Println(ev.ID, ev.Data)
+		if ev.ID == "2" {
+			break
+		}
+	}
+	for _, r := range srv.Requests() {
+		fmt.Printf("request %d, Last-Event-ID %q\n", r.Conn, r.LastEventID())
+	}
+	// Output:
+	// 1 a
+	// reconnecting as asked
+	// 2 b
+	// request 1, Last-Event-ID ""
+	// request 2, Last-Event-ID "1"
+}

@@ -453,24 +453,19 @@ func SkipTypes(types ...string) func(eventType []byte) bool {
 	}
 }
 
-// maxSnippet bounds the data a DecodeError keeps.
-const maxSnippet = 1 << 10
-
 // A DecodeError is an event whose data could not be decoded.
 type DecodeError struct {
-	// Event is the event: its type, its ID, and the start of its data, at
-	// most 1 KiB, as received.
+	// Event is the event as received, with all its data, as in an
+	// [EventError]: to decode it another way, or to log it whole. Only
+	// the Error message shortens it.
 	Event sse.Event
-	// Size is the length of the event's whole data in bytes.
-	Size int
 	// Err is the error from the Unmarshal function.
 	Err error
 }
 
 func newDecodeError(typ, data, id []byte, err error) *DecodeError {
 	return &DecodeError{
-		Event: sse.Event{Type: string(typ), Data: string(utf8cut.Prefix(data, maxSnippet)), ID: string(id)},
-		Size:  len(data),
+		Event: sse.Event{Type: string(typ), Data: string(data), ID: string(id)},
 		Err:   err,
 	}
 }
@@ -495,12 +490,7 @@ func (e *DecodeError) Error() string {
 		b.WriteString(utf8cut.Excerpt(e.Err.Error(), 300))
 	}
 	b.WriteString("; data: ")
-	const n = 100
-	b.WriteString(utf8cut.Excerpt(e.Event.Data, n))
-	if len(e.Event.Data) <= n && len(e.Event.Data) < e.Size {
-		// Excerpt did not cut, but Event.Data is only the start.
-		b.WriteString("…")
-	}
+	b.WriteString(utf8cut.Excerpt(e.Event.Data, 100))
 	return b.String()
 }
 

@@ -356,21 +356,26 @@ func DefaultCheckResponse(resp *http.Response) error {
 		if httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 			return nil
 		}
-		return newResponseError(resp, ErrContentType)
+		return newResponseError(resp, ErrContentType, true)
 	case http.StatusNoContent:
-		return newResponseError(resp, ErrNoContent)
+		return newResponseError(resp, ErrNoContent, true)
 	}
-	return newResponseError(resp, nil)
+	return newResponseError(resp, nil, true)
 }
 
-// errorBodyTimeout bounds the wait for the body snippet of a refused
-// response, which may be a stream that sends little or nothing.
-var errorBodyTimeout = time.Second
+func init() {
+	httpx.NewResponseError = func(resp *http.Response, err error, readBody bool) error {
+		return newResponseError(resp, err, readBody)
+	}
+}
 
-func newResponseError(resp *http.Response, err error) *ResponseError {
+// newResponseError is the one constructor of a *ResponseError, for this
+// package and for ssejson (through httpx.NewResponseError). readBody says
+// whether the body is still unread, so that its start can be kept.
+func newResponseError(resp *http.Response, err error, readBody bool) *ResponseError {
 	var body []byte
-	if resp.Body != nil {
-		body = httpx.ReadErrorBody(resp.Body, errorBodyTimeout)
+	if readBody && resp.Body != nil {
+		body = httpx.ReadErrorBody(resp.Body)
 	}
 	return &ResponseError{
 		StatusCode: resp.StatusCode,
@@ -387,7 +392,7 @@ func newResponseError(resp *http.Response, err error) *ResponseError {
 // one that could go on forever is not waited for.
 func drainAndClose(resp *http.Response) {
 	if resp.ContentLength >= 0 && resp.ContentLength <= httpx.MaxErrorBody {
-		t := time.AfterFunc(errorBodyTimeout, func() { resp.Body.Close() })
+		t := time.AfterFunc(httpx.ErrorBodyTimeout, func() { resp.Body.Close() })
 		_, _ = io.CopyN(io.Discard, resp.Body, httpx.MaxErrorBody)
 		t.Stop()
 	}

@@ -175,7 +175,7 @@ func TestResponseErrorEscapesServerText(t *testing.T) {
 }
 
 // A 200 of another content type that streams is not waited for: its
-// ResponseError holds what arrived within errorBodyTimeout.
+// ResponseError holds what arrived within httpx.ErrorBodyTimeout.
 func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		_, hc := memScripts(t, ssetest.Script{ssetest.Header("Content-Type", "text/plain"), ssetest.Data("x"), ssetest.Hold()})
@@ -187,8 +187,8 @@ func TestWrongContentTypeStreamNotWaitedFor(t *testing.T) {
 		if !errors.Is(s.Err(), ErrContentType) || !errors.As(s.Err(), &re) || string(re.Body) != "data: x\n\n" {
 			t.Errorf("Err = %v", s.Err())
 		}
-		if d := time.Since(start); d != errorBodyTimeout {
-			t.Errorf("took %v, want errorBodyTimeout (%v)", d, errorBodyTimeout)
+		if d := time.Since(start); d != httpx.ErrorBodyTimeout {
+			t.Errorf("took %v, want httpx.ErrorBodyTimeout (%v)", d, httpx.ErrorBodyTimeout)
 		}
 	})
 }
@@ -219,8 +219,8 @@ func TestRefusedBodyStalls(t *testing.T) {
 		if s.Next() || s.Err() == nil || s.Err().Error() != "unauthorized" {
 			t.Errorf("Err = %v, want unauthorized", s.Err())
 		}
-		if d := time.Since(start); d != errorBodyTimeout {
-			t.Errorf("Next took %v, want errorBodyTimeout (%v)", d, errorBodyTimeout)
+		if d := time.Since(start); d != httpx.ErrorBodyTimeout {
+			t.Errorf("Next took %v, want httpx.ErrorBodyTimeout (%v)", d, httpx.ErrorBodyTimeout)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssekit/sse"
+	"github.com/ssekit/sse/internal/httpx"
 	"github.com/ssekit/sse/ssetest"
 )
 
@@ -43,12 +44,26 @@ func TestContentType(t *testing.T) {
 		// wraps sse.ErrContentType; nil for no error.
 		wantBody []byte
 		wantType string
+		// wantRetryAfter is its RetryAfter, from the Retry-After header,
+		// as sse.DefaultCheckResponse would set it.
+		wantRetryAfter time.Duration
 	}{{
 		name:     "JSON reply",
 		script:   ssetest.Script{ssetest.Header("Content-Type", "application/json"), ssetest.Respond(200, jsonBody)},
 		check:    acceptAll,
 		wantBody: []byte(jsonBody),
 		wantType: "application/json",
+	}, {
+		name: "JSON reply with Retry-After",
+		script: ssetest.Script{
+			ssetest.Header("Content-Type", "application/json"),
+			ssetest.Header("Retry-After", "30"),
+			ssetest.Respond(200, jsonBody),
+		},
+		check:          acceptAll,
+		wantBody:       []byte(jsonBody),
+		wantType:       "application/json",
+		wantRetryAfter: 30 * time.Second,
 	}, {
 		name:     "SSE under another type",
 		script:   append(ssetest.Script{ssetest.Header("Content-Type", "text/plain; charset=utf-8")}, sseBody...),
@@ -109,9 +124,9 @@ func TestContentType(t *testing.T) {
 				if !errors.As(err, &re) || !errors.Is(err, sse.ErrContentType) {
 					t.Fatalf("error = %v, want an *sse.ResponseError wrapping sse.ErrContentType", err)
 				}
-				gotErr := []any{re.StatusCode, re.Header.Get("Content-Type"), string(re.Body)}
-				if diff := cmp.Diff([]any{200, tt.wantType, string(tt.wantBody)}, gotErr); diff != "" {
-					t.Errorf("status, type, body (-want +got):\n%s", diff)
+				gotErr := []any{re.StatusCode, re.Header.Get("Content-Type"), string(re.Body), re.RetryAfter}
+				if diff := cmp.Diff([]any{200, tt.wantType, string(tt.wantBody), tt.wantRetryAfter}, gotErr); diff != "" {
+					t.Errorf("status, type, body, RetryAfter (-want +got):\n%s", diff)
 				}
 				if !strings.Contains(err.Error(), tt.wantType) {
 					t.Errorf("Error() = %q, does not name the type", err)
@@ -127,7 +142,11 @@ func TestContentTypeOnReconnect(t *testing.T) {
 	checkLeaks(t)
 	srv := ssetest.New(t,
 		ssetest.Script{ssetest.Send(ssetest.Event{ID: "1", Data: `{"choices":[{"delta":{"content":"a"}}]}`}), ssetest.Drop()},
-		ssetest.Script{ssetest.Header("Content-Type", "text/html"), ssetest.Data(`{"choices":[{"delta":{"content":"b"}}]}`)},
+		ssetest.Script{
+			ssetest.Header("Content-Type", "text/html"),
+			ssetest.Header("Retry-After", "5"),
+			ssetest.Data(`{"choices":[{"delta":{"content":"b"}}]}`),
+		},
 		// Further connections get 204, which ends the stream.
 	)
 	req, err := http.NewRequest("GET", srv.URL, nil)
@@ -147,6 +166,10 @@ func TestContentTypeOnReconnect(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(err, sse.ErrContentType) || re.Header.Get("Content-Type") != "text/html" {
 		t.Fatalf("Err() = %v, want an *sse.ResponseError for text/html wrapping sse.ErrContentType", err)
 	}
+	// The body has been read as a stream: none of it is kept.
+	if re.RetryAfter != 5*time.Second || re.Body != nil {
+		t.Errorf("RetryAfter, Body = %v, %q; want 5s and none", re.RetryAfter, re.Body)
+	}
 	if s.State() != sse.StateClosed {
 		t.Errorf("source state = %v, want closed", s.State())
 	}
@@ -156,9 +179,9 @@ func TestContentTypeOnReconnect(t *testing.T) {
 // forever: Do keeps what arrived in time.
 func TestContentTypeBodyStalls(t *testing.T) {
 	checkLeaks(t)
-	old := errorBodyTimeout
-	errorBodyTimeout = 20 * time.Millisecond
-	t.Cleanup(func() { errorBodyTimeout = old })
+	old := httpx.ErrorBodyTimeout
+	httpx.ErrorBodyTimeout = 20 * time.Millisecond
+	t.Cleanup(func() { httpx.ErrorBodyTimeout = old })
 	srv := ssetest.New(t, ssetest.Script{
 		ssetest.Header("Content-Type", "application/json"),
 		ssetest.Raw(`{"partial`),

@@ -69,7 +69,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/httpx"
@@ -319,26 +318,12 @@ func (j *Stream[T]) checkResponse(unread bool) bool {
 	return false
 }
 
-// errorBodyTimeout bounds the wait for that body, which may be a stream
-// that sends little or nothing. Tests shorten it.
-var errorBodyTimeout = time.Second
-
 // contentTypeError returns the error of a response that is not an event
-// stream: an *sse.ResponseError like the one sse.DefaultCheckResponse
-// returns for it, with the start of the body if readBody.
+// stream: an *sse.ResponseError made as sse.DefaultCheckResponse makes
+// its own (Retry-After included), with the start of the body if readBody.
+// The Source is closed right after anyway.
 func contentTypeError(resp *http.Response, readBody bool) error {
-	var body []byte
-	if readBody && resp.Body != nil {
-		// The Source is closed right after anyway.
-		body = httpx.ReadErrorBody(resp.Body, errorBodyTimeout)
-	}
-	return &sse.ResponseError{
-		StatusCode: resp.StatusCode,
-		Status:     resp.Status,
-		Header:     resp.Header,
-		Body:       body,
-		Err:        sse.ErrContentType,
-	}
+	return httpx.NewResponseError(resp, sse.ErrContentType, readBody)
 }
 
 // end finishes the stream with err (nil for a clean end) and closes the

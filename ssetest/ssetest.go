@@ -30,6 +30,10 @@ import (
 )
 
 // An Event is an event for Send to write.
+//
+// It repeats the fields of sse.Event, with Retry added, rather than
+// embedding it: the sse package's own tests use ssetest, so ssetest cannot
+// import sse (the encoding both share lives in an internal package).
 type Event struct {
 	// Type is written as the "event" field, if not empty.
 	Type string
@@ -69,14 +73,24 @@ func (e Event) append(b []byte) ([]byte, error) {
 }
 
 // A Step is one action of a Script. Steps are made by the functions of this
-// package, or by Func.
+// package, or by Func. The zero Step is no step: a Handler that meets one
+// (in a Script made with make and then appended to, say) records an error
+// and answers 412 Precondition Failed, as for a failed step.
 type Step struct {
 	name string
 	run  func(*Conn) error
 }
 
 // String describes the step, as in the errors a Handler records.
-func (s Step) String() string { return s.name }
+func (s Step) String() string {
+	if s.run == nil {
+		return "Step{}"
+	}
+	return s.name
+}
+
+// errZeroStep is the error of a zero Step.
+var errZeroStep = errors.New("a zero Step, which no function of ssetest makes (a Script made with make, then appended to?)")
 
 // A Script is the steps a Handler plays, in order, for one connection.
 // When the script ends without Drop or Respond, the response ends
@@ -85,6 +99,10 @@ type Script []Step
 
 // A Conn is the connection a Step acts on: the request being answered and
 // its response. It is passed to the functions given to Func.
+//
+// A Handler makes a Conn for each connection. One made by hand with a
+// ResponseWriter (an httptest.ResponseRecorder, say) tests a function for
+// Func on its own; without one, as the zero Conn, Write and Flush fail.
 type Conn struct {
 	// N is the number of the connection, from 1, in the order requests
 	// reached the handler.
@@ -106,6 +124,9 @@ type Conn struct {
 // they have not been sent. Writes are buffered until a Flush, a pause or the
 // end of the script.
 func (c *Conn) Write(p []byte) (int, error) {
+	if c.ResponseWriter == nil {
+		return 0, errNoResponseWriter
+	}
 	c.start()
 	n, err := c.ResponseWriter.Write(p)
 	return n, clientGone(err)
@@ -114,9 +135,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Flush sends the status and headers, if not sent yet, and what has been
 // written.
 func (c *Conn) Flush() error {
+	if c.ResponseWriter == nil {
+		return errNoResponseWriter
+	}
 	c.start()
 	return clientGone(http.NewResponseController(c.ResponseWriter).Flush())
 }
+
+var errNoResponseWriter = errors.New("ssetest: Conn has no ResponseWriter (a Handler makes the Conns of its connections)")
 
 // clientGone marks a failed write as the client having left: a response
 // can fail only because its connection is gone, which ends the script
@@ -354,8 +380,12 @@ func RequireHeader(key, value string) Step {
 }
 
 // Func makes a step of f, named name. An error from f is recorded by the
-// Handler, and ends the script as a failed requirement does.
+// Handler, and ends the script as a failed requirement does. Func panics
+// if f is nil, as http.HandleFunc does for a nil handler.
 func Func(name string, f func(c *Conn) error) Step {
+	if f == nil {
+		panic(fmt.Sprintf("ssetest: Func(%q) with a nil function", name))
+	}
 	return Step{name: name, run: f}
 }
 
@@ -377,7 +407,9 @@ type Request struct {
 func (r Request) LastEventID() string { return r.Header.Get("Last-Event-ID") }
 
 // A Handler is an http.Handler that answers each request with the next
-// Script. Its methods are safe for concurrent use.
+// Script. Its methods are safe for concurrent use. The zero Handler has no
+// scripts: it answers every request with After, or if After is nil with
+// 204 No Content.
 type Handler struct {
 	// After is played by the connections beyond the scripts. If it is nil,
 	// they are answered with 204 No Content, which tells an SSE client to
@@ -425,8 +457,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &Conn{N: n, Request: r, ResponseWriter: w, h: h}
-	for _, step := range script {
-		err := step.run(c)
+	for i, step := range script {
+		err := errZeroStep
+		if step.run != nil {
+			err = step.run(c)
+		}
 		switch {
 		case err == nil && !c.ended:
 			continue
@@ -435,7 +470,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errDrop):
 			panic(http.ErrAbortHandler)
 		}
-		h.fail(fmt.Errorf("ssetest: connection %d: %v: %w", n, step, err))
+		h.fail(fmt.Errorf("ssetest: connection %d, step %d: %v: %w", n, i+1, step, err))
 		if !c.started {
 			c.started = true
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -511,7 +546,9 @@ func (h *Handler) done() chan struct{} {
 	return h.closed
 }
 
-// A Server is an httptest.Server that plays scripts with a Handler.
+// A Server is an httptest.Server that plays scripts with a Handler, made
+// by New, NewServer or NewUnstartedServer. The zero Server has neither:
+// only its Close may be called, which does nothing.
 type Server struct {
 	*httptest.Server
 	*Handler
@@ -538,9 +575,13 @@ func NewUnstartedServer(scripts ...Script) *Server {
 // Close ends the scripts in progress, closes the connections and shuts
 // the server down, as httptest.Server.Close does.
 func (s *Server) Close() {
-	s.Handler.Close()
-	s.Server.CloseClientConnections()
-	s.Server.Close()
+	if s.Handler != nil {
+		s.Handler.Close()
+	}
+	if s.Server != nil {
+		s.Server.CloseClientConnections()
+		s.Server.Close()
+	}
 }
 
 // TB is the part of testing.TB that New uses.

@@ -438,9 +438,111 @@ func TestHTTP2(t *testing.T) {
 }
 
 func TestStepString(t *testing.T) {
-	if got := ssetest.Data("x").String(); got != `Data("x")` {
-		t.Errorf("String() = %q", got)
+	for step, want := range map[*ssetest.Step]string{
+		ptr(ssetest.Data("x")): `Data("x")`,
+		{}:                     "Step{}",
+	} {
+		if got := step.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
 	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// A zero Step, as a Script made with make leaves, is a script error like a
+// failed step: recorded, with where it is, and answered with 412; the
+// steps before it were played.
+func TestZeroStep(t *testing.T) {
+	script := make(ssetest.Script, 1)
+	script = append(script, ssetest.Data("never"))
+	for _, tt := range []struct {
+		name     string
+		script   ssetest.Script
+		wantBody string
+		wantErr  string
+	}{{
+		name:     "made with make",
+		script:   script,
+		wantBody: "ssetest: Step{}: a zero Step",
+		wantErr:  "ssetest: connection 1, step 1: Step{}: a zero Step",
+	}, {
+		name:     "after a header",
+		script:   ssetest.Script{ssetest.Header("X", "1"), {}},
+		wantBody: "ssetest: Step{}: a zero Step",
+		wantErr:  "ssetest: connection 1, step 2: Step{}: a zero Step",
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := &fakeTB{}
+			srv := ssetest.New(tb, tt.script)
+			resp, body, err := get(t, srv, "GET", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fn := range tb.cleanups {
+				fn()
+			}
+			if resp.StatusCode != http.StatusPreconditionFailed || !strings.HasPrefix(body, tt.wantBody) {
+				t.Errorf("got %d %q, want 412 and %q", resp.StatusCode, body, tt.wantBody)
+			}
+			if len(tb.errs) != 1 || !strings.HasPrefix(tb.errs[0], tt.wantErr) {
+				t.Errorf("reported %q, want %q", tb.errs, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Func with a nil function panics where the script is written, with a
+// message that names the step, as http.HandleFunc does for a nil handler.
+func TestFuncNil(t *testing.T) {
+	defer func() {
+		if r := recover(); r != `ssetest: Func("mine") with a nil function` {
+			t.Errorf("recovered %v, want the panic of Func", r)
+		}
+	}()
+	ssetest.Func("mine", nil)
+}
+
+// A Conn made by hand serves to test a function for Func; one without a
+// ResponseWriter, the zero Conn, returns an error rather than panic.
+func TestConnByHand(t *testing.T) {
+	rec := httptest.NewRecorder()
+	c := &ssetest.Conn{ResponseWriter: rec}
+	if _, err := io.WriteString(c, "data: x\n\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{rec.Header().Get("Content-Type"), rec.Body.String()}
+	if diff := cmp.Diff([]string{"text/event-stream", "data: x\n\n"}, got); diff != "" {
+		t.Errorf("type, body (-want +got):\n%s", diff)
+	}
+
+	var zero ssetest.Conn
+	_, werr := zero.Write([]byte("x"))
+	ferr := zero.Flush()
+	for _, err := range []error{werr, ferr} {
+		if err == nil || !strings.Contains(err.Error(), "no ResponseWriter") {
+			t.Errorf("zero Conn: %v, want an error that it has no ResponseWriter", err)
+		}
+	}
+}
+
+// The zero Handler answers 204 to all; the zero Server's Close does
+// nothing, so that a deferred Close cannot panic over another failure.
+func TestZeroValues(t *testing.T) {
+	srv := httptest.NewServer(new(ssetest.Handler))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("zero Handler answered %d, want 204", resp.StatusCode)
+	}
+	new(ssetest.Server).Close()
 }
 
 // A client that leaves in the middle of a script is no failure of the

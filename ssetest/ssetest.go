@@ -49,17 +49,8 @@ type Event struct {
 	Retry time.Duration
 }
 
-// Encode returns the event in text/event-stream format, ending with the
-// blank line that dispatches it, as sse.Writer writes it: a "retry"
-// field, if Retry is positive, then the "id", "event" and "data" fields,
-// the data split at every line ending (LF, CR or CRLF). It returns an error
-// for an event that cannot be written as given: a Type or ID with a line
-// break, an ID with a NUL byte, or a value that is not valid UTF-8.
-func (e Event) Encode() (string, error) {
-	b, err := e.append(nil)
-	return string(b), err
-}
-
+// append appends the event as Send writes it to b, or returns b and an
+// error for an event that cannot be written as given.
 func (e Event) append(b []byte) ([]byte, error) {
 	n := len(b)
 	if e.Retry > 0 {
@@ -219,8 +210,12 @@ func encodeStep(name string, encode func(b []byte) ([]byte, error)) Step {
 	}}
 }
 
-// Send writes an event, as Event.Encode does. An event that cannot be
-// written as given (see Event.Encode) fails the step: nothing is written,
+// Send writes an event in text/event-stream format, as sse.Writer writes
+// it: a "retry" field, if Retry is positive, then the "id", "event" and
+// "data" fields, the data split at every line ending (LF, CR or CRLF), and
+// the blank line that dispatches the event. An event that cannot be
+// written as given (a Type or ID with a line break, an ID with a NUL byte,
+// a value that is not valid UTF-8) fails the step: nothing is written,
 // and the Handler records the error, which New reports to the test.
 func Send(e Event) Step {
 	return encodeStep(fmt.Sprintf("Send(%+v)", e), e.append)

@@ -46,9 +46,9 @@ func TestEventEncode(t *testing.T) {
 		{Data: "a\rb\r\nc"}: "data: a\ndata: b\ndata: c\n\n",
 		{Data: " x"}:        "data:  x\n\n",
 	} {
-		got, err := e.Encode()
+		got, err := ssetest.EncodeEvent(e)
 		if got != want || err != nil {
-			t.Errorf("%+v.Encode() = %q, %v; want %q", e, got, err, want)
+			t.Errorf("EncodeEvent(%+v) = %q, %v; want %q", e, got, err, want)
 		}
 	}
 }
@@ -61,9 +61,9 @@ func TestEventEncodeRefuses(t *testing.T) {
 		{Data: "\xff"},
 		{Data: "x", ID: "\n", Retry: time.Second}, // nothing, not even the retry
 	} {
-		got, err := e.Encode()
+		got, err := ssetest.EncodeEvent(e)
 		if got != "" || err == nil {
-			t.Errorf("%+v.Encode() = %q, %v; want nothing and an error", e, got, err)
+			t.Errorf("EncodeEvent(%+v) = %q, %v; want nothing and an error", e, got, err)
 		}
 	}
 }

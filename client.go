@@ -208,9 +208,11 @@ type Attempt struct {
 // ReconnectInfo describes a reconnect about to happen, for
 // [Client.OnReconnect].
 type ReconnectInfo struct {
-	Attempt int           // the attempt that will follow the delay, from 2
-	Delay   time.Duration // how long the stream waits first
-	Err     error         // why the previous attempt ended
+	// N is the number of the attempt that will follow the delay, from 2:
+	// the [Attempt.N] that PrepareRequest is then given.
+	N     int
+	Delay time.Duration // how long the stream waits first
+	Err   error         // why the previous attempt ended
 }
 
 // DefaultClient is the Client used by the package's [Do] and [NewStream].

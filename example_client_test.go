@@ -125,7 +125,7 @@ func ExampleClient_CheckResponse() {
 			return err
 		},
 		OnReconnect: func(s *sse.Stream, r sse.ReconnectInfo) {
-			fmt.Printf("attempt %d after: %v\n", r.Attempt, r.Err)
+			fmt.Printf("attempt %d after: %v\n", r.N, r.Err)
 		},
 	}
 	req, _ := http.NewRequest("GET", srv.URL, nil)
@@ -244,7 +244,7 @@ func ExampleClient_NewBackOff() {
 			return backoff.WithMaxRetries(backoff.NewConstantBackOff(10*time.Millisecond), 2)
 		},
 		OnReconnect: func(s *sse.Stream, r sse.ReconnectInfo) {
-			fmt.Printf("attempt %d in %v\n", r.Attempt, r.Delay)
+			fmt.Printf("attempt %d in %v\n", r.N, r.Delay)
 		},
 	}
 	req, _ := http.NewRequest("GET", srv.URL, nil)

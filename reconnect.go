@@ -83,7 +83,7 @@ func (s *Stream) retryAfter(err error) bool {
 	}
 	s.setState(StateConnecting)
 	if s.c.OnReconnect != nil {
-		s.c.OnReconnect(s, ReconnectInfo{Attempt: s.attempt + 1, Delay: delay, Err: err})
+		s.c.OnReconnect(s, ReconnectInfo{N: s.attempt + 1, Delay: delay, Err: err})
 	}
 	if s.sleep(s.ctx, s.wake, delay) != nil || s.ctx.Err() != nil {
 		s.finish(s.ctxError())

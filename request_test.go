@@ -296,16 +296,22 @@ func TestPrepareRequest(t *testing.T) {
 			ssetest.Script{ssetest.RequireHeader("Authorization", "Bearer 2"), ssetest.Data("x")},
 		)
 		c, _ := testClient(srv)
-		var attempts []int
+		// Each OnReconnect names the attempt that PrepareRequest is
+		// given next.
+		var calls []string
 		c.PrepareRequest = func(req *http.Request, a Attempt) (*http.Request, error) {
-			attempts = append(attempts, a.N)
+			calls = append(calls, fmt.Sprintf("PrepareRequest %d", a.N))
 			req.Header.Set("Authorization", fmt.Sprintf("Bearer %d", a.N))
 			return req, nil
 		}
+		c.OnReconnect = func(_ *Stream, r ReconnectInfo) {
+			calls = append(calls, fmt.Sprintf("OnReconnect %d", r.N))
+		}
 		s := mustNewStream(t, c, "GET", srv.URL, "")
 		readAll(s)
-		if diff := cmp.Diff([]int{1, 2, 3}, attempts); diff != "" {
-			t.Errorf("attempts (-want +got):\n%s", diff)
+		want := []string{"PrepareRequest 1", "OnReconnect 2", "PrepareRequest 2", "OnReconnect 3", "PrepareRequest 3"}
+		if diff := cmp.Diff(want, calls); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("ErrorEnds", func(t *testing.T) {

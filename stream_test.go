@@ -48,7 +48,7 @@ func TestStateTransitions(t *testing.T) {
 		t.Fatalf("retries %v", retries)
 	}
 	for i, ri := range retries {
-		if ri.Attempt != i+2 || ri.Delay <= 0 || ri.Err == nil {
+		if ri.N != i+2 || ri.Delay <= 0 || ri.Err == nil {
 			t.Errorf("retry %d: %+v", i, ri)
 		}
 	}

@@ -82,7 +82,7 @@ func ExampleHandler() {
 		Heartbeat:    15 * time.Second,
 		WriteTimeout: 10 * time.Second,
 		ServeEvents: func(w *sse.Writer, r *http.Request) {
-			next, _ := strconv.Atoi(sse.LastEventID(r))
+			next, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
 			for next < 5 {
 				next++
 				select {

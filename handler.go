@@ -35,7 +35,9 @@ type Handler struct {
 	// ServeEvents writes the events of one request with w, and returns
 	// when the stream is over. It must not use w after it returns (w then
 	// refuses to write). To resume after the last event a client
-	// received, it reads [LastEventID](r).
+	// received, it reads r.Header.Get("Last-Event-ID"): an EventSource
+	// (and a [Stream]) sends the last event ID it received when it
+	// reconnects, and none on its first connection.
 	ServeEvents func(w *Writer, r *http.Request)
 
 	// Heartbeat, if positive, is the longest the stream stays silent: when
@@ -129,12 +131,4 @@ func (w *Writer) beat(interval time.Duration) (time.Duration, bool) {
 		return 0, false
 	}
 	return interval, true
-}
-
-// LastEventID returns the last event ID that the client of r received, as
-// its Last-Event-ID header says (an EventSource sends it when it
-// reconnects), or "" if it sent none. A server resumes the stream after
-// that event.
-func LastEventID(r *http.Request) string {
-	return r.Header.Get("Last-Event-ID")
 }

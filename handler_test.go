@@ -257,7 +257,7 @@ func TestZeroHandler(t *testing.T) {
 func TestHandlerOverHTTP(t *testing.T) {
 	ended := make(chan error, 1)
 	srv := httptest.NewServer(&Handler{WriteTimeout: time.Minute, ServeEvents: func(w *Writer, r *http.Request) {
-		from, _ := strconv.Atoi(LastEventID(r))
+		from, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
 		for i := from + 1; i <= from+3; i++ {
 			w.WriteEvent(Event{Type: "n", ID: strconv.Itoa(i), Data: "event " + strconv.Itoa(i)})
 		}
@@ -288,19 +288,5 @@ func TestHandlerOverHTTP(t *testing.T) {
 	resp.Body.Close() // the client leaves: ServeEvents's request ends
 	if err := <-ended; !errors.Is(err, context.Canceled) {
 		t.Errorf("a write after the client left: %v, want context.Canceled", err)
-	}
-}
-
-func TestLastEventID(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
-	if got := LastEventID(r); got != "" {
-		t.Errorf("no header: %q", got)
-	}
-	r.Header.Set("Last-Event-ID", "42")
-	if got := LastEventID(r); got != "42" {
-		t.Errorf("LastEventID = %q, want 42", got)
-	}
-	if got := LastEventID(&http.Request{}); got != "" {
-		t.Errorf("nil Header: %q", got)
 	}
 }

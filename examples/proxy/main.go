@@ -145,7 +145,7 @@ func (g *Gateway) Handler() http.Handler {
 		WriteTimeout: 10 * time.Second,
 		ServeEvents: func(w *sse.Writer, r *http.Request) {
 			rep := g.reply(r.URL.Query().Get("id"), r.URL.Query().Get("prompt"))
-			sent, _ := strconv.Atoi(sse.LastEventID(r)) // ids count the events
+			sent, _ := strconv.Atoi(r.Header.Get("Last-Event-ID")) // ids count the events
 			for {
 				events, done, changed := rep.after(sent)
 				for _, ev := range events {

@@ -133,7 +133,7 @@ func TestEventSource(t *testing.T) {
 	})
 	mux.Handle("GET /events", &sse.Handler{WriteTimeout: 10 * time.Second, ServeEvents: func(w *sse.Writer, r *http.Request) {
 		mu.Lock()
-		lastIDs = append(lastIDs, sse.LastEventID(r))
+		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
 		n := len(lastIDs)
 		mu.Unlock()
 		write := func(evs []sse.Event) {

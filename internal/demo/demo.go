@@ -61,7 +61,7 @@ func Tokens() []string {
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	toks := Tokens()
 	from := 0
-	if id := sse.LastEventID(r); id != "" {
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		n, err := strconv.Atoi(id)
 		if err == nil && n >= 0 {
 			from = n

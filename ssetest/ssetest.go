@@ -542,8 +542,8 @@ func (h *Handler) done() chan struct{} {
 }
 
 // A Server is an httptest.Server that plays scripts with a Handler, made
-// by New, NewServer or NewUnstartedServer. The zero Server has neither:
-// only its Close may be called, which does nothing.
+// by New, NewServer or NewUnstartedServer. The zero Server has no
+// httptest.Server nor Handler: only its Close may be called, a no-op.
 type Server struct {
 	*httptest.Server
 	*Handler

@@ -438,17 +438,18 @@ func TestHTTP2(t *testing.T) {
 }
 
 func TestStepString(t *testing.T) {
-	for step, want := range map[*ssetest.Step]string{
-		ptr(ssetest.Data("x")): `Data("x")`,
-		{}:                     "Step{}",
+	for _, tt := range []struct {
+		step ssetest.Step
+		want string
+	}{
+		{ssetest.Data("x"), `Data("x")`},
+		{ssetest.Step{}, "Step{}"},
 	} {
-		if got := step.String(); got != want {
-			t.Errorf("String() = %q, want %q", got, want)
+		if got := tt.step.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // A zero Step, as a Script made with make leaves, is a script error like a
 // failed step: recorded, with where it is, and answered with 412; the

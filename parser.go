@@ -97,11 +97,11 @@ type Decoder struct {
 	buf []byte
 	// The bytes not yet parsed are buf[start:end].
 	start, end int
-	// Where the next CR and LF are, or how far it is known that there are
-	// none, so that no byte is searched twice while a line waits for the
-	// rest of itself.
-	crAt, crScanned int
-	lfAt, lfScanned int
+	// buf[start:scanned], when scanned > start, is known to hold no line
+	// ending, and scannedASCII says whether it is all ASCII, so that no
+	// byte is searched twice while a line waits for the rest of itself.
+	scanned      int
+	scannedASCII bool
 
 	err   error // ends Next at once
 	rerr  error // from r, reported once the buffered bytes are parsed
@@ -121,7 +121,11 @@ type Decoder struct {
 
 	// The event being built. A block with a single data line that fits the
 	// buffer keeps its value where it was read (dataRef), to spare a copy.
+	// dataASCII says that every data line so far was ASCII, as the line
+	// scan found, so the data need no UTF-8 check; a streamed line is
+	// never known to be.
 	dataLines            int
+	dataASCII            bool
 	dataRef              bool
 	dataStart, dataEnd   int
 	data                 []byte
@@ -144,12 +148,6 @@ type Decoder struct {
 
 	retry    time.Duration
 	retrySet bool
-
-	// buf[utf8From:utf8To] is known to be valid UTF-8, both ends on
-	// character boundaries; utf8Failed is the end of the buffer when
-	// checking up to it last failed, so that it is not tried again until
-	// more bytes have arrived. See validInBuf.
-	utf8From, utf8To, utf8Failed int
 }
 
 // NewDecoder returns a Decoder that reads from r.
@@ -175,8 +173,6 @@ func (d *Decoder) Reset(r io.Reader) {
 		eventType:    kept(d.eventType, keepCap),
 		idBuf:        kept(d.idBuf, keepCap),
 		lastID:       kept(d.lastID, keepCap),
-		crAt:         -1,
-		lfAt:         -1,
 	}
 	copy(d.messageType[:], "message")
 }
@@ -358,9 +354,9 @@ func (d *Decoder) tooLarge(what string) {
 	d.err = fmt.Errorf("%w: %s exceeds %d bytes", ErrEventTooLarge, what, d.maxSize())
 }
 
-// parseLine interprets the line buf[from:to] and reports whether it
-// dispatched an event.
-func (d *Decoder) parseLine(from, to int) bool {
+// parseLine interprets the line buf[from:to], all ASCII if ascii, and
+// reports whether it dispatched an event.
+func (d *Decoder) parseLine(from, to int, ascii bool) bool {
 	line := d.buf[from:to]
 	if len(line) == 0 {
 		return d.dispatch()
@@ -382,7 +378,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
 		}
-		d.addData(value, to)
+		d.addData(value, to, ascii)
 		return false
 	}
 	name, value := line, line[len(line):]
@@ -394,7 +390,7 @@ func (d *Decoder) parseLine(from, to int) bool {
 	}
 	switch string(name) {
 	case "data":
-		d.addData(value, to)
+		d.addData(value, to, ascii)
 	case "event":
 		d.setEventType(value)
 	case "id":
@@ -405,27 +401,26 @@ func (d *Decoder) parseLine(from, to int) bool {
 	return false
 }
 
-// addData adds the value of a data line, which ends at to in the buffer,
-// to the event.
-func (d *Decoder) addData(value []byte, to int) {
+// addData adds the value of a data line, which ends at to in the buffer
+// and is all ASCII if ascii, to the event. It is on the path of every
+// line of a multi-line event, so the join is written here rather than in a
+// function of its own.
+func (d *Decoder) addData(value []byte, to int, ascii bool) {
 	if d.dataLines == 0 {
+		d.dataASCII = ascii
 		d.dataRef = true
 		d.dataStart = to - len(value)
 		d.dataEnd = to
 		d.dataLines = 1
 		d.addEventSize(len(value) + 1)
-	} else {
-		d.joinData(value)
+		return
 	}
-}
-
-// joinData adds the value of a data line after the first to the event.
-func (d *Decoder) joinData(value []byte) {
 	// Past the limit the value is not copied: the data must not grow
 	// beyond what the limit allows.
 	if d.addEventSize(len(value) + 1); d.err != nil {
 		return
 	}
+	d.dataASCII = d.dataASCII && ascii
 	d.materializeData()
 	n := len(d.data)
 	if cap(d.data)-n <= len(value) {
@@ -522,15 +517,13 @@ func (d *Decoder) dispatch() bool {
 		return false
 	}
 	data := d.data
-	var valid bool
 	if d.dataRef {
 		data = d.buf[d.dataStart:d.dataEnd]
-		valid = d.validInBuf(d.dataStart, d.dataEnd) || utf8.Valid(data)
-	} else {
-		// Lines of text joined: mostly ASCII, often with a character
-		// here and there that is not.
-		valid = validUTF8(data)
 	}
+	// Text that is not all ASCII is checked in one pass over the joined
+	// lines: measured, that costs less than a check of each line that is
+	// not, as most lines of a multi-line event are short.
+	valid := d.dataASCII || validUTF8(data)
 	typeValid := len(d.eventType) == 0 || validShort(d.eventType) || utf8.Valid(d.eventType)
 	if !valid || !typeValid {
 		var ok bool

@@ -280,6 +280,16 @@ var decodeCases = []decodeCase{
 	{name: "invalid bytes", in: "data: \xFF\xFE\x80\xF5\xF8\x88\x80\n\n", want: outcome{Events: []Event{msg(strings.Repeat("\uFFFD", 7))}}},
 	{name: "invalid UTF-8 in type and id", in: "event: \xE0\x80\nid: \xF4\x90\ndata: x\n\n",
 		want: outcome{Events: []Event{ev("\uFFFD\uFFFD", "x", "\uFFFD\uFFFD")}, LastEventID: "\uFFFD\uFFFD"}},
+	// The line scan notes which lines are ASCII, so that only the others
+	// are checked: each way a non-ASCII byte can hide from it.
+	{name: "invalid line after an ASCII one", in: "data: abc\ndata: \xFF\n\n", want: outcome{Events: []Event{msg("abc\n\uFFFD")}}},
+	{name: "ASCII line after an invalid one", in: "data: \xFF\ndata: abc\n\n", want: outcome{Events: []Event{msg("\uFFFD\nabc")}}},
+	{name: "invalid event after an ASCII one", in: "data: a\n\ndata: \xFF\n\n", want: outcome{Events: []Event{msg("a"), msg("\uFFFD")}}},
+	{name: "ASCII event after an invalid one", in: "data: \xFF\n\ndata: a\n\n", want: outcome{Events: []Event{msg("\uFFFD"), msg("a")}}},
+	{name: "invalid byte early in a line read in pieces", in: "data: \xFF" + strings.Repeat("x", 100) + "\n\n", want: outcome{Events: []Event{msg("\uFFFD" + strings.Repeat("x", 100))}}},
+	{name: "invalid byte past the first blocks", in: "data: " + strings.Repeat("x", 70) + "\xFF\r\n\r\n", want: outcome{Events: []Event{msg(strings.Repeat("x", 70) + "\uFFFD")}}},
+	{name: "invalid byte after a long ASCII line", in: "data: " + long70k + "\ndata: \xFF\n\n", want: outcome{Events: []Event{msg(long70k + "\n\uFFFD")}}},
+	{name: "invalid byte in an event type after ASCII data", in: "data: a\nevent: \xFF\n\n", want: outcome{Events: []Event{{Type: "\uFFFD", Data: "a"}}}},
 	{name: "truncated sequence before LF does not eat it", in: "data: \xE2\n\n", want: outcome{Events: []Event{msg("\uFFFD")}}},
 
 	// Lines longer than the read buffer are streamed into their field.

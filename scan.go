@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"math/bits"
 )
@@ -40,23 +39,20 @@ func (d *Decoder) parseBuffered() bool {
 				continue
 			}
 		}
-		var eol int
-		if c := d.buf[d.start]; c == '\n' || c == '\r' {
-			eol = d.start // a blank line: no need to search
-		} else if d.lfAt < d.start && d.crAt < d.start && d.crScanned >= d.end {
-			// No CR is left in the buffer, as in a stream that ends its
-			// lines with LF: the line ends at the next LF.
-			from := max(d.start, d.lfScanned)
-			eol = bytes.IndexByte(d.buf[from:d.end], '\n')
-			if eol >= 0 {
-				eol += from
-				d.lfScanned = eol + 1
-			} else {
-				d.lfScanned = d.end
+		eol, ascii := d.start, true
+		if c := d.buf[d.start]; c != '\n' && c != '\r' {
+			// The bytes up to d.scanned, if past start, are known to hold
+			// no line ending: search on from there.
+			from := d.start
+			if d.scanned > from {
+				from, ascii = d.scanned, d.scannedASCII
 			}
-			d.lfAt = eol
-		} else {
-			eol = d.findEOL()
+			i, a := indexEOL(d.buf[from:d.end])
+			eol, ascii = from+i, ascii && a
+			if eol == d.end {
+				d.scanned, d.scannedASCII = d.end, ascii
+				eol = -1
+			}
 		}
 		if d.cont != fieldNone {
 			if eol < 0 {
@@ -82,7 +78,7 @@ func (d *Decoder) parseBuffered() bool {
 		}
 		lineStart := d.start
 		d.consumeEOL(eol)
-		if d.parseLine(lineStart, eol) {
+		if d.parseLine(lineStart, eol, ascii) {
 			return true
 		}
 		if d.err != nil {
@@ -105,117 +101,6 @@ func (d *Decoder) skipBOM() bool {
 	}
 	d.bomOK = true
 	return true
-}
-
-// findEOL returns the index in buf of the CR or LF that ends the line at
-// start, or -1 if the buffer holds no line ending.
-func (d *Decoder) findEOL() int {
-	if d.lfAt < d.start && d.crAt < d.start {
-		// Neither is known: if few bytes are left to search, as after a
-		// small read, look for both at once, which costs less than two
-		// bytes.IndexByte calls.
-		from := max(d.start, min(d.lfScanned, d.crScanned))
-		to := d.end
-		if to-from > shortScan {
-			goto search
-		}
-		if i := indexCRLF(d.buf, from, to); i >= 0 {
-			eol := from + i
-			if d.buf[eol] == '\n' {
-				d.lfAt, d.lfScanned = eol, eol+1
-				d.crScanned = max(d.crScanned, eol+1)
-			} else {
-				d.crAt, d.crScanned = eol, eol+1
-				d.lfScanned = max(d.lfScanned, eol+1)
-			}
-			return eol
-		}
-		d.lfAt, d.crAt = -1, -1
-		d.lfScanned, d.crScanned = to, to
-		return -1
-	}
-search:
-	if d.lfAt < d.start {
-		from := max(d.start, d.lfScanned)
-		if i := bytes.IndexByte(d.buf[from:d.end], '\n'); i >= 0 {
-			d.lfAt = from + i
-			d.lfScanned = d.lfAt + 1
-		} else {
-			d.lfAt = -1
-			d.lfScanned = d.end
-		}
-	}
-	if d.crAt < d.start {
-		// The search runs to the end of the buffer, not just to the LF: a
-		// stream without CRs is then searched once per read, not once per
-		// line. A CR found past the LF is kept for a later line.
-		from := max(d.start, d.crScanned)
-		if from < d.end {
-			if i := bytes.IndexByte(d.buf[from:d.end], '\r'); i >= 0 {
-				d.crAt = from + i
-				d.crScanned = d.crAt + 1
-			} else {
-				d.crAt = -1
-				d.crScanned = d.end
-			}
-		} else {
-			d.crAt = -1
-		}
-	}
-	switch {
-	case d.crAt < d.start:
-		return d.lfAt
-	case d.lfAt < d.start:
-		return d.crAt
-	}
-	return min(d.crAt, d.lfAt)
-}
-
-// shortScan is the most bytes findEOL searches for CR and LF together, in
-// one loop, rather than for each with bytes.IndexByte.
-const shortScan = 16
-
-// indexCRLF returns the index in b[from:to], to-from <= shortScan, of
-// the first CR or LF in it, relative to from, or -1. Where b has room past
-// to it tests eight bytes at a time, ignoring those past to.
-func indexCRLF(b []byte, from, to int) int {
-	n := to - from
-	if from+shortScan > len(b) {
-		for i, c := range b[from:to] {
-			if c <= '\r' && (c == '\n' || c == '\r') {
-				return i
-			}
-		}
-		return -1
-	}
-	w := b[from : from+shortScan : from+shortScan]
-	m := crlfMask(binary.LittleEndian.Uint64(w))
-	if n < 8 {
-		m &= 1<<(8*n) - 1
-	}
-	if m != 0 {
-		return bits.TrailingZeros64(m) / 8
-	}
-	if n <= 8 {
-		return -1
-	}
-	m = crlfMask(binary.LittleEndian.Uint64(w[8:])) & (1<<(8*(n-8)) - 1)
-	if m != 0 {
-		return 8 + bits.TrailingZeros64(m)/8
-	}
-	return -1
-}
-
-// crlfMask returns w, eight bytes, with the high bit of each byte that is
-// CR or LF set and every other bit clear.
-func crlfMask(w uint64) uint64 {
-	const lo7, hi = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	x := w ^ 0x0A0A0A0A0A0A0A0A // zero where LF
-	y := w ^ 0x0D0D0D0D0D0D0D0D // zero where CR
-	// A byte's high bit is set where it is not zero, exactly.
-	nx := (x&lo7 + lo7) | x
-	ny := (y&lo7 + lo7) | y
-	return ^(nx & ny) & hi
 }
 
 // consumeEOL moves start past the line ending at eol. A CR at the end of
@@ -317,23 +202,13 @@ func (d *Decoder) endInput() {
 	}
 }
 
-// shift moves the unparsed bytes to the start of dst, keeping the line
-// ending positions in step.
+// shift moves the unparsed bytes to the start of dst, keeping d.scanned
+// in step.
 func (d *Decoder) shift(dst []byte) {
 	n := copy(dst, d.buf[d.start:d.end])
 	s := d.start
 	d.start, d.end = 0, n
-	d.utf8From, d.utf8To, d.utf8Failed = 0, 0, -1
-	d.crAt -= s
-	d.crScanned -= s
-	d.lfAt -= s
-	d.lfScanned -= s
-	if d.crScanned < 0 {
-		d.crScanned = 0
-	}
-	if d.lfScanned < 0 {
-		d.lfScanned = 0
-	}
+	d.scanned -= s
 }
 
 // beginCont starts streaming a line whose beginning, partial, is longer
@@ -360,6 +235,7 @@ func (d *Decoder) beginCont(partial []byte) {
 		switch string(partial[:colon]) {
 		case "data":
 			d.cont = fieldData
+			d.dataASCII = false
 			d.materializeData()
 			if d.dataLines > 0 {
 				d.data = append(d.room(d.data, 1), '\n')

@@ -25,7 +25,20 @@ func validUTF8(p []byte) bool {
 			p = p[8:]
 		}
 		if len(p) < 8 {
-			return utf8.Valid(p)
+			// A short tail, as at the end of a line: a call to utf8.Valid
+			// costs more than checking it here.
+			for len(p) > 0 {
+				if p[0] < utf8.RuneSelf {
+					p = p[1:]
+					continue
+				}
+				size := validRuneLen(p)
+				if size == 0 {
+					return false
+				}
+				p = p[size:]
+			}
+			return true
 		}
 		// Skip to the first non-ASCII byte and check the characters from
 		// there up to the next ASCII byte.
@@ -78,44 +91,6 @@ func leadByte(c byte) (need int, lo, hi byte) {
 		return 3, 0x80, 0xBF
 	}
 	return 0, 0, 0
-}
-
-// bulkUTF8 is how many bytes must be buffered past a data value for
-// validInBuf to check them together with it.
-const bulkUTF8 = 256
-
-// validInBuf reports whether buf[from:to], a data value held in the
-// buffer, is known to be valid UTF-8. utf8.Valid is much faster per byte
-// on a long slice than on a short one, so rather than check each value on
-// its own it checks, once, from the value to the end of what is buffered,
-// and remembers the result for the values that follow. Both ends of a
-// value are character boundaries (an ASCII ':' or ' ' is before it and a
-// CR or LF after it), so a value inside a valid span is valid. If it
-// reports false the caller checks the value alone.
-func (d *Decoder) validInBuf(from, to int) bool {
-	if from >= d.utf8From && to <= d.utf8To {
-		return true
-	}
-	if d.utf8Failed == d.end || d.end-to < bulkUTF8 {
-		// Little is buffered past the value, as with small reads: checking
-		// the value alone costs no more.
-		return false
-	}
-	// End the span after its last ASCII byte, so that a character that
-	// the last read cut in two does not make it fail.
-	cut := d.end
-	for i := d.end - 1; i >= to && i >= d.end-utf8.UTFMax; i-- {
-		if d.buf[i] < utf8.RuneSelf {
-			cut = i + 1
-			break
-		}
-	}
-	if !utf8.Valid(d.buf[from:cut]) {
-		d.utf8Failed = d.end
-		return false
-	}
-	d.utf8From, d.utf8To = from, cut
-	return true
 }
 
 // shortValue is how long a value (an event type, an ID) may be for a

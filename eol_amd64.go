@@ -1,0 +1,29 @@
+//go:build amd64 && !purego
+
+package sse
+
+// useAVX2 says whether the CPU and the operating system support AVX2.
+var useAVX2 = cpuHasAVX2()
+
+// indexEOL returns the index in b of its first CR or LF, or len(b) if it
+// has none, and whether the bytes before that index are all ASCII. It is
+// indexEOLAVX2 or indexEOLSSE2, chosen in assembly rather than by a Go
+// wrapper, which would cost a second call per line.
+//
+//go:noescape
+func indexEOL(b []byte) (i int, ascii bool)
+
+// indexEOLAVX2 is indexEOL, 32 bytes a step. The CPU must have AVX2.
+//
+//go:noescape
+func indexEOLAVX2(b []byte) (i int, ascii bool)
+
+// indexEOLSSE2 is indexEOL, 16 bytes a step, for any amd64 CPU.
+//
+//go:noescape
+func indexEOLSSE2(b []byte) (i int, ascii bool)
+
+// cpuHasAVX2 reports whether the CPU has AVX2 and the operating system
+// saves the YMM registers (as the runtime's own check does), without
+// golang.org/x/sys/cpu, so that the module needs no dependency for it.
+func cpuHasAVX2() bool

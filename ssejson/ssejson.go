@@ -521,7 +521,9 @@ func (e *EventError) Error() string {
 	return b.String()
 }
 
-var errorKey = []byte(`"error"`)
+// errorKey is the key of the "error" member, as DefaultCheckEvent looks
+// for it.
+const errorKey = `"error"`
 
 // isEmptyJSON reports whether a JSON value is absent or says nothing.
 func isEmptyJSON(raw []byte) bool {
@@ -544,12 +546,75 @@ func isEmptyJSON(raw []byte) bool {
 // decode them, with encoding/json.
 func DefaultCheckEvent(eventType, data []byte) error {
 	isErrorType := string(eventType) == "error"
-	if !isErrorType {
+	if !isErrorType && !mayHaveErrorMember(data) {
+		return nil
+	}
+	return eventError(eventType, data, isErrorType)
+}
+
+// mayHaveErrorMember reports whether data, trimmed of white space, is a
+// JSON object (by its first byte) that contains the string "error" in
+// quotes: whether DefaultCheckEvent must decode it. It tells the same as
+//
+//	t := bytes.TrimSpace(data)
+//	len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(errorKey))
+//
+// (the trimmed white space cannot be part of errorKey, so data may be
+// searched whole) but costs less on the data of ordinary events.
+func mayHaveErrorMember(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	if data[0] != '{' {
 		t := bytes.TrimSpace(data)
-		if len(t) == 0 || t[0] != '{' || !bytes.Contains(t, errorKey) {
-			return nil
+		if len(t) == 0 || t[0] != '{' {
+			return false
 		}
 	}
+	return containsErrorKey(data)
+}
+
+// containsErrorKey reports whether data contains errorKey, `"error"`, as
+// bytes.Contains does. The JSON of ordinary events is full of quotes and
+// e's, which bytes.Contains steps through one by one; the pair "rr" of
+// the key is rare in it, and 'r' is the rarest of the key's bytes, so
+// containsErrorKey looks for an 'r' followed by another with IndexByte
+// and compares the whole key only around such a pair. Data with many r's
+// (long prose) makes it give up on that and use bytes.Contains for the
+// rest, which is never much slower.
+func containsErrorKey(data []byte) bool {
+	// An errorKey at p has its "rr" at q = p+2, for p from 0 to
+	// len(data)-len(errorKey): q is in [2, len(data)-5].
+	const before, after = 2, len(errorKey) - 2 // of q: the key is data[q-before : q+after]
+	end := len(data) - after + 1               // q < end
+	misses := 0
+	for q := before; q < end; {
+		i := bytes.IndexByte(data[q:end], 'r')
+		if i < 0 {
+			return false
+		}
+		q += i
+		if data[q+1] == 'r' {
+			if string(data[q-before:q+after]) == errorKey {
+				return true
+			}
+			q++ // data[q+1] is an 'r': it may start the pair
+		} else {
+			q += 2 // data[q+1] is no 'r'
+		}
+		if misses++; misses > 8+q>>4 {
+			// More than an 'r' in 16 bytes: IndexByte no longer skips
+			// far enough to pay for its calls.
+			return bytes.Contains(data[q-before:], []byte(errorKey))
+		}
+	}
+	return false
+}
+
+// eventError is DefaultCheckEvent past its cheap test: the decoding of an
+// event of type "error" (isErrorType) or of data that may have an "error"
+// member.
+func eventError(eventType, data []byte, isErrorType bool) error {
 	var payload struct {
 		Error json.RawMessage `json:"error"`
 	}

@@ -545,33 +545,24 @@ func isEmptyJSON(raw []byte) bool {
 // unless the data contains the string "error" in quotes; only then does it
 // decode them, with encoding/json.
 func DefaultCheckEvent(eventType, data []byte) error {
-	isErrorType := string(eventType) == "error"
-	if !isErrorType && !mayHaveErrorMember(data) {
+	if string(eventType) == "error" {
+		return eventError(eventType, data, true)
+	}
+	// The test of the doc, bytes.Contains(bytes.TrimSpace(data),
+	// []byte(errorKey)) for data that trimmed starts with '{', made
+	// cheaper. The white space trimmed cannot be part of the key, so
+	// data may be searched whole.
+	if len(data) == 0 || data[0] != '{' && !startsObject(data) || !containsErrorKey(data) {
 		return nil
 	}
-	return eventError(eventType, data, isErrorType)
+	return eventError(eventType, data, false)
 }
 
-// mayHaveErrorMember reports whether data, trimmed of white space, is a
-// JSON object (by its first byte) that contains the string "error" in
-// quotes: whether DefaultCheckEvent must decode it. It tells the same as
-//
-//	t := bytes.TrimSpace(data)
-//	len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(errorKey))
-//
-// (the trimmed white space cannot be part of errorKey, so data may be
-// searched whole) but costs less on the data of ordinary events.
-func mayHaveErrorMember(data []byte) bool {
-	if len(data) == 0 {
-		return false
-	}
-	if data[0] != '{' {
-		t := bytes.TrimSpace(data)
-		if len(t) == 0 || t[0] != '{' {
-			return false
-		}
-	}
-	return containsErrorKey(data)
+// startsObject reports whether data trimmed of white space starts with
+// '{'.
+func startsObject(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) > 0 && t[0] == '{'
 }
 
 // containsErrorKey reports whether data contains errorKey, `"error"`, as

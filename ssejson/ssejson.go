@@ -259,7 +259,10 @@ func (j *Stream[T]) Next() bool {
 			return false
 		}
 		typ, data := j.src.Type(), j.src.Data()
-		trimmed := bytes.TrimSpace(data)
+		trimmed := data
+		if n := len(data); n == 0 || !notSpace(data[0]) || !notSpace(data[n-1]) {
+			trimmed = bytes.TrimSpace(data)
+		}
 		if j.Done != "" && string(trimmed) == j.Done {
 			j.end(nil)
 			return false
@@ -300,6 +303,12 @@ func (j *Stream[T]) Next() bool {
 	j.end(err)
 	return false
 }
+
+// notSpace reports whether bytes.TrimSpace keeps c at either end of a
+// slice: all its white space is ASCII up to ' ' or made of bytes from
+// 0x80 up. Next trims the data of most events, which start and end with
+// such bytes, without calling TrimSpace.
+func notSpace(c byte) bool { return ' ' < c && c < 0x80 }
 
 // checkResponse ends the stream, and reports false, if the Source has a
 // response not checked yet that is not text/event-stream. unread says

@@ -259,7 +259,10 @@ func (j *Stream[T]) Next() bool {
 			return false
 		}
 		typ, data := j.src.Type(), j.src.Data()
-		trimmed := bytes.TrimSpace(data)
+		trimmed := data
+		if n := len(data); n == 0 || !notSpace(data[0]) || !notSpace(data[n-1]) {
+			trimmed = bytes.TrimSpace(data)
+		}
 		if j.Done != "" && string(trimmed) == j.Done {
 			j.end(nil)
 			return false
@@ -300,6 +303,12 @@ func (j *Stream[T]) Next() bool {
 	j.end(err)
 	return false
 }
+
+// notSpace reports whether bytes.TrimSpace keeps c at either end of a
+// slice: all its white space is ASCII up to ' ' or made of bytes from
+// 0x80 up. Next trims the data of most events, which start and end with
+// such bytes, without calling TrimSpace.
+func notSpace(c byte) bool { return ' ' < c && c < 0x80 }
 
 // checkResponse ends the stream, and reports false, if the Source has a
 // response not checked yet that is not text/event-stream. unread says
@@ -521,7 +530,9 @@ func (e *EventError) Error() string {
 	return b.String()
 }
 
-var errorKey = []byte(`"error"`)
+// errorKey is the key of the "error" member, as DefaultCheckEvent looks
+// for it.
+const errorKey = `"error"`
 
 // isEmptyJSON reports whether a JSON value is absent or says nothing.
 func isEmptyJSON(raw []byte) bool {
@@ -543,13 +554,67 @@ func isEmptyJSON(raw []byte) bool {
 // unless the data contains the string "error" in quotes; only then does it
 // decode them, with encoding/json.
 func DefaultCheckEvent(eventType, data []byte) error {
-	isErrorType := string(eventType) == "error"
-	if !isErrorType {
-		t := bytes.TrimSpace(data)
-		if len(t) == 0 || t[0] != '{' || !bytes.Contains(t, errorKey) {
-			return nil
+	if string(eventType) == "error" {
+		return eventError(eventType, data, true)
+	}
+	// The test of the doc, bytes.Contains(bytes.TrimSpace(data),
+	// []byte(errorKey)) for data that trimmed starts with '{', made
+	// cheaper. The white space trimmed cannot be part of the key, so
+	// data may be searched whole.
+	if len(data) == 0 || data[0] != '{' && !startsObject(data) || !containsErrorKey(data) {
+		return nil
+	}
+	return eventError(eventType, data, false)
+}
+
+// startsObject reports whether data trimmed of white space starts with
+// '{'.
+func startsObject(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) > 0 && t[0] == '{'
+}
+
+// containsErrorKey reports whether data contains errorKey, `"error"`, as
+// bytes.Contains does. The JSON of ordinary events is full of quotes and
+// e's, which bytes.Contains steps through one by one; the pair "rr" of
+// the key is rare in it, and 'r' is the rarest of the key's bytes, so
+// containsErrorKey looks for an 'r' followed by another with IndexByte
+// and compares the whole key only around such a pair. Data with many r's
+// (long prose) makes it give up on that and use bytes.Contains for the
+// rest, which is never much slower.
+func containsErrorKey(data []byte) bool {
+	// An errorKey at p has its "rr" at q = p+2, for p from 0 to
+	// len(data)-len(errorKey): q is in [2, len(data)-5].
+	const before, after = 2, len(errorKey) - 2 // of q: the key is data[q-before : q+after]
+	end := len(data) - after + 1               // q < end
+	misses := 0
+	for q := before; q < end; {
+		i := bytes.IndexByte(data[q:end], 'r')
+		if i < 0 {
+			return false
+		}
+		q += i
+		if data[q+1] == 'r' {
+			if string(data[q-before:q+after]) == errorKey {
+				return true
+			}
+			q++ // data[q+1] is an 'r': it may start the pair
+		} else {
+			q += 2 // data[q+1] is no 'r'
+		}
+		if misses++; misses > 8+q>>4 {
+			// More than an 'r' in 16 bytes: IndexByte no longer skips
+			// far enough to pay for its calls.
+			return bytes.Contains(data[q-before:], []byte(errorKey))
 		}
 	}
+	return false
+}
+
+// eventError is DefaultCheckEvent past its cheap test: the decoding of an
+// event of type "error" (isErrorType) or of data that may have an "error"
+// member.
+func eventError(eventType, data []byte, isErrorType bool) error {
 	var payload struct {
 		Error json.RawMessage `json:"error"`
 	}

@@ -6,11 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// validUTF8 is utf8.Valid, faster on text that is mostly ASCII with a
-// multi-byte character here and there: after each such character
+// validUTF8Generic is utf8.Valid, faster on text that is mostly ASCII
+// with a multi-byte character here and there: after each such character
 // utf8.Valid needs 24 ASCII bytes in a row to reach its fastest loop, and
-// this one goes back to it at once.
-func validUTF8(p []byte) bool {
+// this one goes back to it at once. It is the portable validUTF8, and the
+// one for short slices on amd64.
+func validUTF8Generic(p []byte) bool {
 	const hi = 0x8080808080808080
 	le := binary.LittleEndian
 	for {

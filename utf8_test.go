@@ -27,3 +27,31 @@ func TestValidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestValidUTF8AtEveryPosition puts each kind of valid and invalid
+// sequence at every position of ASCII text up to a little past two 32-byte
+// blocks long, so that it falls in each lane and across each block boundary
+// of the vector code, and before, at and after the end of the input.
+func TestValidUTF8AtEveryPosition(t *testing.T) {
+	seqs := []string{
+		"é", "東", "𝄞", "\uFFFD", "\u07FF", "\u0800", "\uD7FF", "\uE000", "\U00010000", "\U0010FFFF",
+		"\xff", "\xfe", "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xe2\x82", "\xe0\x9f\xbf", "\xe0\xa0",
+		"\xed\xa0\x80", "\xed\xbf\xbf", "\xf0\x8f\xbf\xbf", "\xf0\x90\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+		"\xf8\x88\x80\x80\x80", "é\x80", "東\x80", "\xc3\xa9\xa9", "\xe6\x9d", "\xf0\x9d\x84",
+	}
+	for _, seq := range seqs {
+		for n := len(seq); n <= 70; n++ {
+			for pos := 0; pos+len(seq) <= n; pos++ {
+				b := []byte(strings.Repeat("x", pos) + seq + strings.Repeat("y", n-pos-len(seq)))
+				if got, want := validUTF8(b), utf8.Valid(b); got != want {
+					t.Fatalf("validUTF8(%q) = %v, want %v", b, got, want)
+				}
+				// Twice, so that two sequences meet as well.
+				b2 := append(b[:pos+len(seq):pos+len(seq)], b[pos:]...)
+				if got, want := validUTF8(b2), utf8.Valid(b2); got != want {
+					t.Fatalf("validUTF8(%q) = %v, want %v", b2, got, want)
+				}
+			}
+		}
+	}
+}

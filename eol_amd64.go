@@ -2,8 +2,11 @@
 
 package sse
 
-// useAVX2 says whether the CPU and the operating system support AVX2.
-var useAVX2 = cpuHasAVX2()
+import "github.com/ssekit/sse/internal/simd"
+
+// useAVX2 says whether the CPU and the operating system support AVX2. It
+// is a variable of this package so that the assembly can read it.
+var useAVX2 = simd.HasAVX2
 
 // indexEOL returns the index in b of its first CR or LF, or len(b) if it
 // has none, and whether the bytes before that index are all ASCII. It is
@@ -22,8 +25,3 @@ func indexEOLAVX2(b []byte) (i int, ascii bool)
 //
 //go:noescape
 func indexEOLSSE2(b []byte) (i int, ascii bool)
-
-// cpuHasAVX2 reports whether the CPU has AVX2 and the operating system
-// saves the YMM registers (as the runtime's own check does), without
-// golang.org/x/sys/cpu, so that the module needs no dependency for it.
-func cpuHasAVX2() bool

@@ -226,36 +226,3 @@ sse2found:
 	TESTL	R9, R9
 	SETEQ	ascii+32(FP)
 	RET
-
-// func cpuHasAVX2() bool
-TEXT ·cpuHasAVX2(SB), NOSPLIT, $0-1
-	// Leaf 7 must exist.
-	XORL	AX, AX
-	XORL	CX, CX
-	CPUID
-	CMPL	AX, $7
-	JB	no
-	// Leaf 1: OSXSAVE (ECX bit 27) and AVX (bit 28).
-	MOVL	$1, AX
-	XORL	CX, CX
-	CPUID
-	ANDL	$(1<<27|1<<28), CX
-	CMPL	CX, $(1<<27|1<<28)
-	JNE	no
-	// XCR0: the OS saves the XMM (bit 1) and YMM (bit 2) state.
-	XORL	CX, CX
-	BYTE	$0x0f; BYTE $0x01; BYTE $0xd0 // XGETBV
-	ANDL	$6, AX
-	CMPL	AX, $6
-	JNE	no
-	// Leaf 7: AVX2 (EBX bit 5).
-	MOVL	$7, AX
-	XORL	CX, CX
-	CPUID
-	ANDL	$(1<<5), BX
-	JZ	no
-	MOVB	$1, ret+0(FP)
-	RET
-no:
-	MOVB	$0, ret+0(FP)
-	RET

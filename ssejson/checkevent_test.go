@@ -57,8 +57,8 @@ func referenceCheckEvent(eventType, data []byte) error {
 	return e
 }
 
-// manyRs is prose with an 'r' in about every 4 bytes, which makes
-// containsErrorKey give up on IndexByte for bytes.Contains.
+// manyRs is prose with an 'r' in about every 4 bytes, and some pairs of
+// them, which containsErrorKey must step over.
 var manyRs = strings.Repeat("rare error-free purr, or ", 20)
 
 type checkEventCase struct {

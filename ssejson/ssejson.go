@@ -72,6 +72,7 @@ import (
 
 	"github.com/ssekit/sse"
 	"github.com/ssekit/sse/internal/httpx"
+	"github.com/ssekit/sse/internal/simd"
 	"github.com/ssekit/sse/internal/utf8cut"
 )
 
@@ -575,40 +576,31 @@ func startsObject(data []byte) bool {
 }
 
 // containsErrorKey reports whether data contains errorKey, `"error"`, as
-// bytes.Contains does. The JSON of ordinary events is full of quotes and
-// e's, which bytes.Contains steps through one by one; the pair "rr" of
-// the key is rare in it, and 'r' is the rarest of the key's bytes, so
-// containsErrorKey looks for an 'r' followed by another with IndexByte
-// and compares the whole key only around such a pair. Data with many r's
-// (long prose) makes it give up on that and use bytes.Contains for the
-// rest, which is never much slower.
+// bytes.Contains does. The JSON of ordinary events is full of the key's
+// quotes and e's, which bytes.Contains steps through one by one; the pair
+// "rr" in the key is rare in it, so containsErrorKey looks for that pair,
+// 32 positions at a time with AVX2 (simd.IndexPair), and compares the
+// whole key only around one.
 func containsErrorKey(data []byte) bool {
-	// An errorKey at p has its "rr" at q = p+2, for p from 0 to
-	// len(data)-len(errorKey): q is in [2, len(data)-5].
-	const before, after = 2, len(errorKey) - 2 // of q: the key is data[q-before : q+after]
-	end := len(data) - after + 1               // q < end
-	misses := 0
-	for q := before; q < end; {
-		i := bytes.IndexByte(data[q:end], 'r')
+	// The key's "rr" is at q = p+2 for a key at p, and the key ends at
+	// q+5: search for the pair where it can be.
+	const before, after = 2, len(errorKey) - 2
+	if len(data) < len(errorKey) {
+		return false
+	}
+	s := data[before : len(data)-after+2]
+	for off := before; ; {
+		i := simd.IndexPair(s, 'r', 'r')
 		if i < 0 {
 			return false
 		}
-		q += i
-		if data[q+1] == 'r' {
-			if string(data[q-before:q+after]) == errorKey {
-				return true
-			}
-			q++ // data[q+1] is an 'r': it may start the pair
-		} else {
-			q += 2 // data[q+1] is no 'r'
+		if q := off + i; string(data[q-before:q+after]) == errorKey {
+			return true
 		}
-		if misses++; misses > 8+q>>4 {
-			// More than an 'r' in 16 bytes: IndexByte no longer skips
-			// far enough to pay for its calls.
-			return bytes.Contains(data[q-before:], []byte(errorKey))
-		}
+		// "rrr" has a second pair one byte on.
+		s = s[i+1:]
+		off += i + 1
 	}
-	return false
 }
 
 // eventError is DefaultCheckEvent past its cheap test: the decoding of an

@@ -1,0 +1,25 @@
+//go:build amd64 && !purego
+
+package simd
+
+// HasAVX2 says whether the CPU has AVX2 and the operating system saves
+// the YMM registers, as the runtime's own check does. It is found here,
+// without golang.org/x/sys/cpu, so that the module needs no dependency for
+// it.
+var HasAVX2 = cpuHasAVX2()
+
+func cpuHasAVX2() bool
+
+// indexPairBulk searches b with AVX2, 32 positions a step, as far as it
+// can without reading past b. It returns i+1 if it found the pair at i,
+// and -from-1 if there is none before from, where the portable search
+// must go on; 0 if it did not search.
+func indexPairBulk(b []byte, c0, c1 byte) int {
+	if !HasAVX2 || len(b) < 33 {
+		return 0
+	}
+	return indexPairAVX2(b, c0, c1)
+}
+
+//go:noescape
+func indexPairAVX2(b []byte, c0, c1 byte) int

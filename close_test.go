@@ -192,6 +192,69 @@ func TestErrRightAfterClose(t *testing.T) {
 	}
 }
 
+// A Close (or the end of the request's context) that lands while the
+// reader is deciding how an attempt ended, after it last looked at the
+// context, still ends the stream with ErrClosed (or the context's error).
+// TestCloseAtAnyMoment meets this window by chance; here the Client's
+// callbacks, which run inside it, make it land there every time.
+func TestCloseWhileDeciding(t *testing.T) {
+	checkLeaks(t)
+	// elsewhere calls f on another goroutine and waits for it to return,
+	// as a Close from outside that returns before the reader goes on.
+	elsewhere := func(f func()) {
+		done := make(chan struct{})
+		go func() { defer close(done); f() }()
+		<-done
+	}
+	cause := errors.New("user left")
+	for _, tc := range []struct {
+		name  string
+		setup func(c *Client, s func() *Stream, cancel context.CancelCauseFunc)
+		want  []error
+	}{
+		{"ShouldRetry", func(c *Client, s func() *Stream, _ context.CancelCauseFunc) {
+			c.ShouldRetry = func(error) bool { elsewhere(func() { s().Close() }); return false }
+		}, []error{ErrClosed}},
+		{"NextBackOff", func(c *Client, s func() *Stream, _ context.CancelCauseFunc) {
+			c.NewBackOff = func() BackOff {
+				return backOffFunc(func() time.Duration { elsewhere(func() { s().Close() }); return -1 })
+			}
+		}, []error{ErrClosed}},
+		{"RequestContext", func(c *Client, s func() *Stream, cancel context.CancelCauseFunc) {
+			c.ShouldRetry = func(error) bool { elsewhere(func() { cancel(cause) }); return false }
+		}, []error{context.Canceled, cause}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := ssetest.New(t, ssetest.Script{ssetest.Respond(503, "")})
+			c, _ := testClient(srv)
+			var s *Stream
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			tc.setup(c, func() *Stream { return s }, cancel)
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+			s, _ = c.NewStream(req)
+			defer s.Close()
+			if s.Next() {
+				t.Fatal("Next = true")
+			}
+			for _, want := range tc.want {
+				if !errors.Is(s.Err(), want) {
+					t.Errorf("Err = %v, want it to wrap %v", s.Err(), want)
+				}
+			}
+			if s.State() != StateClosed {
+				t.Errorf("State = %v", s.State())
+			}
+		})
+	}
+}
+
+// backOffFunc is a BackOff whose NextBackOff is the function.
+type backOffFunc func() time.Duration
+
+func (f backOffFunc) NextBackOff() time.Duration { return f() }
+func (backOffFunc) Reset()                       {}
+
 // Close from another goroutine at any moment (connecting, waiting, reading)
 // ends Next promptly, with ErrClosed, and the observer sees StateClosed last.
 func TestCloseAtAnyMoment(t *testing.T) {

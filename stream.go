@@ -352,8 +352,22 @@ func (s *Stream) setState(st ReadyState) {
 	s.mu.Unlock()
 }
 
-// finish ends the stream with err (nil for a clean end).
+// finish ends the stream with err (nil for a clean end), or with
+// ctxError if Close was called or the context is done by now.
+//
+// The reader decides how an attempt ended in several steps
+// (endConnection, retryAfter, retryable, ShouldRetry, the backoff), each
+// looking at the context on its own; a Close landing between two of them
+// made the error that step saw (a read error, an idle timeout, a refusal,
+// a GaveUpError) the stream's, although Close had returned: retryable
+// even ends the stream because the context is done, with the error of
+// the attempt. Looking again here, where the error is recorded, closes
+// every such window at once. Close sets closed before it cancels the
+// context, so a step that saw the context cancelled sees closed too.
 func (s *Stream) finish(err error) {
+	if s.closed.Load() || s.ctx.Err() != nil {
+		err = s.ctxError()
+	}
 	s.err = err
 	s.done = true
 	s.closeConn()

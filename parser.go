@@ -123,7 +123,8 @@ type Decoder struct {
 	// buffer keeps its value where it was read (dataRef), to spare a copy.
 	// dataASCII says that every data line so far was ASCII, as the line
 	// scan found, so the data need no UTF-8 check; a streamed line is
-	// never known to be.
+	// never known to be. It means nothing while dataLines is 0: the first
+	// data line of a block sets it.
 	dataLines            int
 	dataASCII            bool
 	dataRef              bool

@@ -208,7 +208,7 @@ func (d *Decoder) shift(dst []byte) {
 	n := copy(dst, d.buf[d.start:d.end])
 	s := d.start
 	d.start, d.end = 0, n
-	d.scanned -= s
+	d.scanned = max(d.scanned-s, 0)
 }
 
 // beginCont starts streaming a line whose beginning, partial, is longer

@@ -10,7 +10,7 @@ import (
 // with a multi-byte character here and there: after each such character
 // utf8.Valid needs 24 ASCII bytes in a row to reach its fastest loop, and
 // this one goes back to it at once. It is the portable validUTF8, and the
-// one for short slices on amd64.
+// one on amd64 for short slices and CPUs without AVX2.
 func validUTF8Generic(p []byte) bool {
 	const hi = 0x8080808080808080
 	le := binary.LittleEndian

@@ -9,10 +9,10 @@
 // before it and its own high nibble are each looked up in a table of
 // error bits (VPSHUFB), and a bit set in all three is an error. The one
 // that pairs cannot show, a third or fourth byte that is missing or extra,
-// is found by comparing two and three bytes back: after a lead byte of a
-// three- or four-byte sequence (E0 and up, F0 and up) the byte must be a
-// continuation, which the tables mark as bit 7 (two continuations in a
-// row), and elsewhere it must not be.
+// is found by comparing two and three bytes back: the byte two after a
+// lead of E0 and up, and the byte three after a lead of F0 and up, must
+// be a continuation, which the tables mark as bit 7 (two continuations in
+// a row), and no other byte after a continuation may be one.
 //
 // The error bits:
 //	0x01	too short: a lead byte followed by a byte that does not continue it

@@ -585,10 +585,11 @@ func containsErrorKey(data []byte) bool {
 	// The key's "rr" is at q = p+2 for a key at p, and the key ends at
 	// q+5: search for the pair where it can be.
 	const before, after = 2, len(errorKey) - 2
+	const pair = len("rr")
 	if len(data) < len(errorKey) {
 		return false
 	}
-	s := data[before : len(data)-after+2]
+	s := data[before : len(data)-after+pair]
 	for off := before; ; {
 		i := simd.IndexPair(s, 'r', 'r')
 		if i < 0 {

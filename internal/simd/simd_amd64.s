@@ -6,8 +6,8 @@
 //
 // For each block of 32 positions i, it loads b[i:i+32] and b[i+1:i+33],
 // compares the first with c0 and the second with c1, and ANDs the two:
-// a bit set is a pair. It stops while a block still fits in b, so it
-// never reads past b's end. len(b) >= 33.
+// a bit set is a pair. It stops before a block, 33 bytes with the byte
+// after it, would reach past b's end. len(b) >= 33.
 TEXT ·indexPairAVX2(SB), NOSPLIT, $0-40
 	MOVQ	b_base+0(FP), SI
 	MOVQ	b_len+8(FP), BX
@@ -62,7 +62,7 @@ TEXT ·cpuHasAVX2(SB), NOSPLIT, $0-1
 	JNE	no
 	// XCR0: the OS saves the XMM (bit 1) and YMM (bit 2) state.
 	XORL	CX, CX
-	BYTE	$0x0f; BYTE $0x01; BYTE $0xd0 // XGETBV
+	XGETBV
 	ANDL	$6, AX
 	CMPL	AX, $6
 	JNE	no

@@ -2,6 +2,7 @@ package sse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -134,6 +135,7 @@ type Decoder struct {
 	eventSize            int
 	idBuf                []byte // the spec's last event ID buffer
 	idDirty              bool   // idBuf changed since the last blank line
+	idASCII              bool   // idBuf is all ASCII, as the line scan found
 	evType, evData, evID []byte // the current event, as returned by Type, Data, ID
 	evOK                 bool   // Next has just dispatched an event
 	evDefaultType        bool
@@ -382,6 +384,16 @@ func (d *Decoder) parseLine(from, to int, ascii bool) bool {
 		d.addData(value, to, ascii)
 		return false
 	}
+	// Streams that resume send an id line per event: it skips the colon
+	// search and the name's comparison too.
+	if len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd' {
+		value := line[3:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+		d.setID(value, ascii)
+		return false
+	}
 	name, value := line, line[len(line):]
 	if colon := indexColon(line); colon >= 0 {
 		name, value = line[:colon], line[colon+1:]
@@ -395,7 +407,7 @@ func (d *Decoder) parseLine(from, to int, ascii bool) bool {
 	case "event":
 		d.setEventType(value)
 	case "id":
-		d.setID(value)
+		d.setID(value, ascii)
 	case "retry":
 		d.setRetry(value)
 	}
@@ -464,18 +476,41 @@ func (d *Decoder) setEventType(value []byte) {
 	d.addEventSize(len(value))
 }
 
-func (d *Decoder) setID(value []byte) {
-	if len(value) <= shortValue {
-		for _, c := range value {
-			if c == 0 {
-				return
-			}
-		}
-	} else if bytes.IndexByte(value, 0) >= 0 {
+// setID sets the last event ID buffer to value, all ASCII if ascii,
+// unless value holds a NUL, which makes the spec ignore the field.
+func (d *Decoder) setID(value []byte, ascii bool) {
+	if hasNUL(value) {
 		return
 	}
 	d.idBuf = append(d.idBuf[:0], value...)
 	d.idDirty = true
+	d.idASCII = ascii
+}
+
+// hasNUL reports whether b holds a zero byte. IDs are short, mostly
+// 4 to 16 bytes: two overlapping words cover those, cheaper than a loop
+// or a call.
+func hasNUL(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	switch n := len(b); {
+	case n > 16:
+		return bytes.IndexByte(b, 0) >= 0
+	case n >= 8:
+		w1 := binary.LittleEndian.Uint64(b)
+		w2 := binary.LittleEndian.Uint64(b[n-8:])
+		// A word has a zero byte exactly when (w-lo)&^w&hi is not zero.
+		return ((w1-lo)&^w1|(w2-lo)&^w2)&hi != 0
+	case n >= 4:
+		w1 := binary.LittleEndian.Uint32(b)
+		w2 := binary.LittleEndian.Uint32(b[n-4:])
+		return ((w1-lo&0xFFFFFFFF)&^w1|(w2-lo&0xFFFFFFFF)&^w2)&(hi&0xFFFFFFFF) != 0
+	}
+	for _, c := range b {
+		if c == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // maxRetryMillis is the largest reconnection time a time.Duration holds.
@@ -554,7 +589,7 @@ func (d *Decoder) dispatch() bool {
 // replaced; if not, setLastID fails with the limit's error.
 func (d *Decoder) setLastID() bool {
 	id := d.idBuf
-	if !validShort(id) && !utf8.Valid(id) {
+	if !d.idASCII && !validShort(id) && !utf8.Valid(id) {
 		n := validUTF8Len(id)
 		if n > d.maxSize() {
 			d.tooLarge("id with invalid UTF-8 replaced")
@@ -574,6 +609,7 @@ func (d *Decoder) setLastID() bool {
 	}
 	d.lastIDStale = true
 	d.idDirty = false
+	d.idASCII = false
 	return true
 }
 
@@ -582,6 +618,7 @@ func (d *Decoder) setLastID() bool {
 // keep carrying it.
 func (d *Decoder) seedLastEventID(id string) {
 	d.idBuf = append(d.idBuf[:0], id...)
+	d.idASCII = false
 	d.lastID = append(d.lastID[:0], id...)
 	d.lastIDStr = id
 	d.lastIDStale = false

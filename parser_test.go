@@ -332,6 +332,14 @@ var decodeCases = []decodeCase{
 	{name: "streamed comment over the limit fails", limit: 70 << 10, in: ": " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},
 	{name: "streamed retry over the limit is not applied cut", limit: 70 << 10, in: "retry: " + strings.Repeat("0", 70<<10) + "5\n", want: outcome{Err: "ErrEventTooLarge"}},
 	{name: "streamed id over the limit is not applied cut", limit: 70 << 10, in: "id: " + long70k + "\n\n", want: outcome{Err: "ErrEventTooLarge"}},
+	// The line scan marks an ASCII id as needing no UTF-8 check; a long id
+	// line, streamed, that replaces it is not scanned so, and is repaired.
+	{name: "streamed id with invalid UTF-8 after an ASCII id is repaired", limit: 70 << 10,
+		in:   "id: a\nid: " + strings.Repeat("i", 40<<10) + "\xff\ndata: x\n\n",
+		want: outcome{Events: []Event{{Type: "message", Data: "x", ID: strings.Repeat("i", 40<<10) + "\uFFFD"}}, LastEventID: strings.Repeat("i", 40<<10) + "\uFFFD"}},
+	{name: "id with a NUL after an ASCII id leaves it", in: "id: a\nid: b\x00\xff\ndata: x\n\n", want: outcome{Events: []Event{{Type: "message", Data: "x", ID: "a"}}, LastEventID: "a"}},
+	{name: "ASCII id after an id with invalid UTF-8 is not repaired", in: "id: \xff\nid: ab\ndata: x\n\nid: \xfe\ndata: y\n\n",
+		want: outcome{Events: []Event{{Type: "message", Data: "x", ID: "ab"}, {Type: "message", Data: "y", ID: "\uFFFD"}}, LastEventID: "\uFFFD"}},
 }
 
 func repeatEvent(e Event, n int) []Event {

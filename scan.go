@@ -329,6 +329,7 @@ func (d *Decoder) endCont() {
 		if bytes.IndexByte(d.contBuf, 0) < 0 {
 			d.idBuf, d.contBuf = d.contBuf, d.idBuf
 			d.idDirty = true
+			d.idASCII = false
 		}
 	case fieldRetry:
 		d.setRetry(d.contBuf)

@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -52,6 +53,28 @@ func TestValidUTF8AtEveryPosition(t *testing.T) {
 					t.Fatalf("validUTF8(%q) = %v, want %v", b2, got, want)
 				}
 			}
+		}
+	}
+}
+
+// hasNUL's word tests must find a NUL at every position of every length
+// they handle, and not see one in a value that has none.
+func TestHasNUL(t *testing.T) {
+	for n := range 40 {
+		b := bytes.Repeat([]byte{0x80}, n) // high bits set: the borrow trap of word tests
+		if hasNUL(b) {
+			t.Errorf("len %d, no NUL: hasNUL = true", n)
+		}
+		for i := range n {
+			b[i] = 0
+			if !hasNUL(b) {
+				t.Errorf("len %d, NUL at %d: hasNUL = false", n, i)
+			}
+			b[i] = 0x01
+			if hasNUL(b) {
+				t.Errorf("len %d, 0x01 at %d: hasNUL = true", n, i)
+			}
+			b[i] = 0x80
 		}
 	}
 }

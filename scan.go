@@ -78,6 +78,17 @@ func (d *Decoder) parseBuffered() bool {
 		}
 		lineStart := d.start
 		d.consumeEOL(eol)
+		if eol == lineStart {
+			// A blank line, one per event: dispatch without parseLine's
+			// call and checks.
+			if d.dispatch() {
+				return true
+			}
+			if d.err != nil {
+				return false
+			}
+			continue
+		}
 		if d.parseLine(lineStart, eol, ascii) {
 			return true
 		}

@@ -219,3 +219,39 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	r.s = r.s[n:]
 	return n, nil
 }
+
+// limitReader returns s a few bytes per Read, then fails the test if it is
+// read again: the decoder must not wait for more.
+type limitReader struct {
+	t *testing.T
+	s string
+}
+
+func (r *limitReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		r.t.Error("read on after the line passed the limit")
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 3)], r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// A line that passes MaxEventSize fails as soon as it does, even when it
+// comes in reads too small to end a line: the server may send nothing
+// more, and a decoder that read on would wait for it.
+func TestLineFailsAtLimitWithoutReadingOn(t *testing.T) {
+	const limit = 100
+	for _, prefix := range []string{"", "data: one\n\n", "data: x"} {
+		// The last line, begun in prefix, is one byte too long.
+		begun := prefix[strings.LastIndexByte(prefix, '\n')+1:]
+		in := prefix + strings.Repeat("y", limit+1-len(begun))
+		d := NewDecoder(&limitReader{t: t, s: in})
+		d.MaxEventSize = limit
+		for d.Next() {
+		}
+		if err := d.Err(); !errors.Is(err, ErrEventTooLarge) {
+			t.Errorf("prefix %q: Err() = %v, want ErrEventTooLarge", prefix, err)
+		}
+	}
+}

@@ -44,14 +44,20 @@ func (d *Decoder) parseBuffered() bool {
 			// The bytes up to d.scanned, if past start, are known to hold
 			// no line ending: search on from there.
 			from := d.start
+			eol = -1
 			if d.scanned > from {
 				from, ascii = d.scanned, d.scannedASCII
+				if from < d.end && (d.buf[from] == '\n' || d.buf[from] == '\r') {
+					eol = from // found by fill
+				}
 			}
-			i, a := indexEOL(d.buf[from:d.end])
-			eol, ascii = from+i, ascii && a
-			if eol == d.end {
-				d.scanned, d.scannedASCII = d.end, ascii
-				eol = -1
+			if eol < 0 {
+				i, a := indexEOL(d.buf[from:d.end])
+				eol, ascii = from+i, ascii && a
+				if eol == d.end {
+					d.scanned, d.scannedASCII = d.end, ascii
+					eol = -1
+				}
 			}
 		}
 		if d.cont != fieldNone {
@@ -130,7 +136,11 @@ func (d *Decoder) consumeEOL(eol int) {
 	}
 }
 
-// fill reads more input into the buffer, first making room for it.
+// fill reads more input into the buffer, first making room for it. While
+// what it reads ends no line, parseBuffered could do nothing with it but
+// note it scanned, so fill notes that itself and reads on: in tiny reads,
+// a few bytes each, a return to parse after every one cost about as much
+// as the read.
 func (d *Decoder) fill() {
 	if d.r == nil {
 		// A zero Decoder: fail as a read would, rather than panic.
@@ -140,6 +150,68 @@ func (d *Decoder) fill() {
 	if d.buf == nil {
 		d.buf = make([]byte, minBufSize)
 	}
+	d.makeRoom()
+	// Reading on needs the line in the buffer, if any, scanned to its end
+	// (as parseBuffered leaves it), and neither the stream's start (a BOM
+	// may be cut) nor a streamed line, whose bytes parseBuffered must take
+	// as they come to keep the buffer small.
+	readOn := d.bomOK && d.cont == fieldNone
+	if d.start == d.end {
+		d.scanned, d.scannedASCII = d.end, true
+	} else if d.scanned != d.end {
+		readOn = false
+	}
+	limit := d.maxSize()
+	for {
+		room := len(d.buf) - d.end
+		n, err := d.r.Read(d.buf[d.end:])
+		if uint(n) > uint(room) {
+			d.err = errBadReadCount
+			return
+		}
+		if n == room {
+			d.fullReads++
+		} else {
+			d.fullReads = 0
+		}
+		from := d.end
+		d.end += n
+		if err != nil {
+			d.rerr = err
+			return
+		}
+		if n == 0 {
+			if d.empty++; d.empty >= maxEmptyReads {
+				d.rerr = io.ErrNoProgress
+				return
+			}
+			continue
+		}
+		d.empty = 0
+		if !readOn {
+			return
+		}
+		i, ascii := indexEOL(d.buf[from:d.end])
+		// The line ends at from+i, or goes on past the bytes read: either
+		// way the bytes before from+i end no line.
+		d.scanned, d.scannedASCII = from+i, d.scannedASCII && ascii
+		if i < n || d.end-d.start > limit {
+			// A line past the limit fails in parseBuffered at once: the
+			// server may send nothing more.
+			return
+		}
+		if d.end >= len(d.buf)>>1 {
+			// Below half the buffer, makeRoom has nothing to do.
+			d.makeRoom()
+			readOn = d.cont == fieldNone
+		}
+	}
+}
+
+// makeRoom makes room in the buffer for the next read: it grows the
+// buffer, or streams a line too long for it into its field, and moves the
+// unparsed bytes to the front when that is due.
+func (d *Decoder) makeRoom() {
 	if pending := d.end - d.start; pending >= len(d.buf)/2 && d.cont == fieldNone {
 		if len(d.buf) < maxBufSize {
 			d.grow()
@@ -164,32 +236,6 @@ func (d *Decoder) fill() {
 	if d.start > 0 && (d.start == d.end || len(d.buf)-d.end < len(d.buf)/2) {
 		d.materializeData()
 		d.shift(d.buf)
-	}
-	for {
-		room := len(d.buf) - d.end
-		n, err := d.r.Read(d.buf[d.end:])
-		if n < 0 || n > room {
-			d.err = errBadReadCount
-			return
-		}
-		if n == room {
-			d.fullReads++
-		} else {
-			d.fullReads = 0
-		}
-		d.end += n
-		if err != nil {
-			d.rerr = err
-			return
-		}
-		if n > 0 {
-			d.empty = 0
-			return
-		}
-		if d.empty++; d.empty >= maxEmptyReads {
-			d.rerr = io.ErrNoProgress
-			return
-		}
 	}
 }
 

@@ -357,49 +357,23 @@ func (d *Decoder) tooLarge(what string) {
 	d.err = fmt.Errorf("%w: %s exceeds %d bytes", ErrEventTooLarge, what, d.maxSize())
 }
 
-// parseLine interprets the line buf[from:to], all ASCII if ascii, and
-// reports whether it dispatched an event.
-func (d *Decoder) parseLine(from, to int, ascii bool) bool {
-	line := d.buf[from:to]
-	if len(line) == 0 {
-		return d.dispatch()
-	}
+// parseLine interprets a line that is not blank, which ends at to in the
+// buffer and is all ASCII if ascii. parseBuffered recognises the common
+// data and id lines itself.
+func (d *Decoder) parseLine(line []byte, to int, ascii bool) {
 	if len(line) > d.maxSize() {
 		d.tooLarge("line")
-		return false
+		return
 	}
 	if line[0] == ':' {
 		if d.OnComment != nil {
 			d.OnComment(line[1:])
 		}
-		return false
-	}
-	// Most lines are data lines: recognise them without looking for the
-	// colon or comparing the name as a string.
-	if len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data" {
-		value := line[5:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-		d.addData(value, to, ascii)
-		return false
-	}
-	// Streams that resume send an id line per event: it skips the colon
-	// search and the name's comparison too.
-	if len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd' {
-		value := line[3:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
-		d.setID(value, ascii)
-		return false
+		return
 	}
 	name, value := line, line[len(line):]
 	if colon := indexColon(line); colon >= 0 {
-		name, value = line[:colon], line[colon+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
-		}
+		name, value = line[:colon], trimLeadingSpace(line[colon+1:])
 	}
 	switch string(name) {
 	case "data":
@@ -411,7 +385,14 @@ func (d *Decoder) parseLine(from, to int, ascii bool) bool {
 	case "retry":
 		d.setRetry(value)
 	}
-	return false
+}
+
+// trimLeadingSpace drops the one space that may follow a field's colon.
+func trimLeadingSpace(value []byte) []byte {
+	if len(value) > 0 && value[0] == ' ' {
+		return value[1:]
+	}
+	return value
 }
 
 // addData adds the value of a data line, which ends at to in the buffer

@@ -31,6 +31,7 @@ func (d *Decoder) parseBuffered() bool {
 	if !d.bomOK && !d.skipBOM() {
 		return false
 	}
+	limit := d.maxSize()
 	for d.start < d.end {
 		if d.skipLF {
 			d.skipLF = false
@@ -77,7 +78,7 @@ func (d *Decoder) parseBuffered() bool {
 			continue
 		}
 		if eol < 0 {
-			if d.end-d.start > d.maxSize() {
+			if d.end-d.start > limit {
 				d.tooLarge("line")
 			}
 			return false
@@ -95,8 +96,17 @@ func (d *Decoder) parseBuffered() bool {
 			}
 			continue
 		}
-		if d.parseLine(lineStart, eol, ascii) {
-			return true
+		// Most lines are data lines, and streams that resume send an id
+		// line per event: both are recognised here, without the colon
+		// search, the name's comparison as a string, or parseLine's call.
+		// A line past the limit goes to parseLine, which fails it.
+		switch line := d.buf[lineStart:eol]; {
+		case len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data" && len(line) <= limit:
+			d.addData(trimLeadingSpace(line[5:]), eol, ascii)
+		case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd' && len(line) <= limit:
+			d.setID(trimLeadingSpace(line[3:]), ascii)
+		default:
+			d.parseLine(line, eol, ascii)
 		}
 		if d.err != nil {
 			return false

@@ -160,7 +160,9 @@ func (d *Decoder) fill() {
 	if d.buf == nil {
 		d.buf = make([]byte, minBufSize)
 	}
-	d.makeRoom()
+	if d.start == d.end || d.end >= len(d.buf)>>1 || d.fullReads >= fullReadsToGrow {
+		d.makeRoom() // it has nothing to do otherwise
+	}
 	// Reading on needs the line in the buffer, if any, scanned to its end
 	// (as parseBuffered leaves it), and neither the stream's start (a BOM
 	// may be cut) nor a streamed line, whose bytes parseBuffered must take

@@ -12,14 +12,10 @@ import "bytes"
 // IndexPair returns the index of the first c0 in b followed by c1, or -1
 // if there is none.
 func IndexPair(b []byte, c0, c1 byte) int {
-	if i := indexPairBulk(b, c0, c1); i != 0 {
-		if i > 0 {
-			return i - 1
-		}
-		from := -i - 1
-		if j := indexPairGeneric(b[from:], c0, c1); j >= 0 {
-			return from + j
-		}
+	switch i := indexPairBulk(b, c0, c1); {
+	case i > 0:
+		return i - 1
+	case i < 0:
 		return -1
 	}
 	return indexPairGeneric(b, c0, c1)

@@ -11,10 +11,9 @@ var HasAVX2 = cpuHasAVX2()
 
 func cpuHasAVX2() bool
 
-// indexPairBulk searches b with AVX2, 32 positions a step, as far as it
-// can without reading past b. It returns i+1 if it found the pair at i,
-// and -from-1 if there is none before from, where the portable search
-// must go on; 0 if it did not search.
+// indexPairBulk searches b with AVX2, 32 positions a step. It returns
+// i+1 if it found the pair at i, and -1 if there is none; 0 if it did
+// not search, and the portable search must.
 func indexPairBulk(b []byte, c0, c1 byte) int {
 	if !HasAVX2 || len(b) < 33 {
 		return 0

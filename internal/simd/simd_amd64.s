@@ -7,7 +7,8 @@
 // For each block of 32 positions i, it loads b[i:i+32] and b[i+1:i+33],
 // compares the first with c0 and the second with c1, and ANDs the two:
 // a bit set is a pair. It stops before a block, 33 bytes with the byte
-// after it, would reach past b's end. len(b) >= 33.
+// after it, would reach past b's end, and tests the rest in one more
+// block, the last 33 bytes of b. len(b) >= 33.
 TEXT ·indexPairAVX2(SB), NOSPLIT, $0-40
 	MOVQ	b_base+0(FP), SI
 	MOVQ	b_len+8(FP), BX
@@ -31,11 +32,27 @@ loop:
 	ADDQ	$32, SI
 	CMPQ	SI, BX
 	JBE	loop
-	// None before SI: the portable search goes on from there.
+	// None before SI. The last block, which ends at b's end, overlaps
+	// those searched: test it for the positions from SI on, rather than
+	// leave up to 31 to the portable search, whose IndexByte call stops
+	// at each c0 (in JSON, c0 'r' is common near an event's end).
+	LEAQ	32(BX), CX // one past the last position a pair can start at
+	CMPQ	SI, CX
+	JAE	none
+	VMOVDQU	(BX), Y3
+	VMOVDQU	1(BX), Y4
+	VPCMPEQB	Y3, Y1, Y3
+	VPCMPEQB	Y4, Y2, Y4
+	VPAND	Y3, Y4, Y3
+	VPMOVMSKB	Y3, AX
+	MOVQ	SI, CX
+	SUBQ	BX, CX // the block's positions before SI, 1 to 31
+	SHRL	CX, AX
+	TESTL	AX, AX
+	JNZ	found
+none:
 	VZEROUPPER
-	SUBQ	DI, SI
-	NOTQ	SI
-	MOVQ	SI, ret+32(FP)
+	MOVQ	$-1, ret+32(FP)
 	RET
 found:
 	VZEROUPPER

@@ -86,13 +86,10 @@ avx2short:
 	VPOR	Y3, Y4, Y3
 	VPMOVMSKB	Y3, AX
 	VPMOVMSKB	Y0, DX
-	// Keep the bits of the BX bytes that are b's.
-	MOVL	$1, R10
-	MOVL	BX, CX
-	SHLL	CX, R10
-	DECL	R10
-	ANDL	R10, AX
-	ANDL	R10, DX
+	// Keep the bits of the BX bytes that are b's (BZHI is BMI2, which
+	// useAVX2 requires too).
+	BZHIL	BX, AX, AX
+	BZHIL	BX, DX, DX
 	JMP	avx2last
 
 avx2back:
@@ -126,10 +123,7 @@ avx2found:
 	VZEROUPPER
 	BSFL	AX, CX
 	// The high bits of the bytes before the line end.
-	MOVL	$1, R10
-	SHLL	CX, R10
-	DECL	R10
-	ANDL	R10, DX
+	BZHIL	CX, DX, DX
 	ORL	DX, R9
 	SUBQ	DI, SI
 	ADDQ	CX, SI

@@ -83,12 +83,14 @@ TEXT ·cpuHasAVX2(SB), NOSPLIT, $0-1
 	ANDL	$6, AX
 	CMPL	AX, $6
 	JNE	no
-	// Leaf 7: AVX2 (EBX bit 5).
+	// Leaf 7: AVX2 (EBX bit 5) and BMI2 (bit 8), which every CPU with
+	// AVX2 has; the vector code uses its BZHI.
 	MOVL	$7, AX
 	XORL	CX, CX
 	CPUID
-	ANDL	$(1<<5), BX
-	JZ	no
+	ANDL	$(1<<5|1<<8), BX
+	CMPL	BX, $(1<<5|1<<8)
+	JNE	no
 	MOVB	$1, ret+0(FP)
 	RET
 no:

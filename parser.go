@@ -101,6 +101,8 @@ type Decoder struct {
 	// buf[start:scanned], when scanned > start, is known to hold no line
 	// ending, and scannedASCII says whether it is all ASCII, so that no
 	// byte is searched twice while a line waits for the rest of itself.
+	// fill leaves scanned at the line end it found, which parseBuffered
+	// tests for before it searches on.
 	scanned      int
 	scannedASCII bool
 

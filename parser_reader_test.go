@@ -220,19 +220,24 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// limitReader returns s a few bytes per Read, then fails the test if it is
-// read again: the decoder must not wait for more.
+// limitReader returns s, at most n bytes per Read (as many as fit if n is
+// 0), then fails the test if it is read again: the decoder must not wait
+// for more.
 type limitReader struct {
 	t *testing.T
 	s string
+	n int
 }
 
 func (r *limitReader) Read(p []byte) (int, error) {
 	if r.s == "" {
-		r.t.Error("read on after the line passed the limit")
+		r.t.Error("read on after the stream passed the limit")
 		return 0, io.EOF
 	}
-	n := copy(p[:min(len(p), 3)], r.s)
+	if r.n > 0 {
+		p = p[:min(len(p), r.n)]
+	}
+	n := copy(p, r.s)
 	r.s = r.s[n:]
 	return n, nil
 }
@@ -246,12 +251,27 @@ func TestLineFailsAtLimitWithoutReadingOn(t *testing.T) {
 		// The last line, begun in prefix, is one byte too long.
 		begun := prefix[strings.LastIndexByte(prefix, '\n')+1:]
 		in := prefix + strings.Repeat("y", limit+1-len(begun))
-		d := NewDecoder(&limitReader{t: t, s: in})
+		d := NewDecoder(&limitReader{t: t, s: in, n: 3})
 		d.MaxEventSize = limit
 		for d.Next() {
 		}
 		if err := d.Err(); !errors.Is(err, ErrEventTooLarge) {
 			t.Errorf("prefix %q: Err() = %v, want ErrEventTooLarge", prefix, err)
 		}
+	}
+}
+
+// An event that passes MaxEventSize in a line too long for the buffer,
+// which the decoder streams into its field, fails as soon as it does too.
+func TestStreamedLineFailsAtLimitWithoutReadingOn(t *testing.T) {
+	const limit = 40 << 10
+	in := "data: " + strings.Repeat("x", 30<<10) + "\ndata: " + strings.Repeat("y", 33<<10)
+	d := NewDecoder(&limitReader{t: t, s: in})
+	d.MaxEventSize = limit
+	for d.Next() {
+		t.Error("an event over the limit was delivered")
+	}
+	if err := d.Err(); !errors.Is(err, ErrEventTooLarge) {
+		t.Errorf("Err() = %v, want ErrEventTooLarge", err)
 	}
 }

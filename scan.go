@@ -49,7 +49,7 @@ func (d *Decoder) parseBuffered() bool {
 			if d.scanned > from {
 				from, ascii = d.scanned, d.scannedASCII
 				if from < d.end && (d.buf[from] == '\n' || d.buf[from] == '\r') {
-					eol = from // found by fill
+					eol = from // the line end, found by fill or read with an error
 				}
 			}
 			if eol < 0 {
@@ -162,6 +162,11 @@ func (d *Decoder) fill() {
 	}
 	if d.start == d.end || d.end >= len(d.buf)>>1 || d.fullReads >= fullReadsToGrow {
 		d.makeRoom() // it has nothing to do otherwise
+		if d.err != nil {
+			// A line streamed into its field took the event past the
+			// limit: fail now, not after another read.
+			return
+		}
 	}
 	// Reading on needs the line in the buffer, if any, scanned to its end
 	// (as parseBuffered leaves it), and neither the stream's start (a BOM
@@ -208,13 +213,20 @@ func (d *Decoder) fill() {
 		// way the bytes before from+i end no line.
 		d.scanned, d.scannedASCII = from+i, d.scannedASCII && ascii
 		if i < n || d.end-d.start > limit {
-			// A line past the limit fails in parseBuffered at once: the
-			// server may send nothing more.
+			// A line past the limit fails in parseBuffered at once, not
+			// after more reads: the server may send nothing more. (A line
+			// within it that takes its event past it fails at its end, or
+			// once streamed.)
 			return
 		}
 		if d.end >= len(d.buf)>>1 {
-			// Below half the buffer, makeRoom has nothing to do.
+			// Below half the buffer, makeRoom has nothing to do: a full
+			// read, which may make it grow the buffer, leaves end at
+			// len(d.buf).
 			d.makeRoom()
+			if d.err != nil {
+				return
+			}
 			readOn = d.cont == fieldNone
 		}
 	}

@@ -18,8 +18,8 @@ func indexPairRef(b []byte, c0, c1 byte) int {
 
 // TestIndexPair puts a pair at every position of inputs up to a little
 // past three blocks of the vector code, among bytes that are half of it,
-// so that each block and the portable tail find it and none finds a false
-// one.
+// so that each block, the last overlapping one and (below 33 bytes) the
+// portable search find it and none finds a false one.
 func TestIndexPair(t *testing.T) {
 	for n := 0; n <= 100; n++ {
 		for pos := -1; pos+1 < n; pos++ {

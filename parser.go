@@ -462,38 +462,54 @@ func (d *Decoder) setEventType(value []byte) {
 // setID sets the last event ID buffer to value, all ASCII if ascii,
 // unless value holds a NUL, which makes the spec ignore the field.
 func (d *Decoder) setID(value []byte, ascii bool) {
-	if hasNUL(value) {
-		return
+	if d.copyID(value) {
+		d.idDirty = true
+		d.idASCII = ascii
 	}
-	d.idBuf = append(d.idBuf[:0], value...)
-	d.idDirty = true
-	d.idASCII = ascii
 }
 
-// hasNUL reports whether b holds a zero byte. IDs are short, mostly
-// 4 to 16 bytes: two overlapping words cover those, cheaper than a loop
-// or a call.
-func hasNUL(b []byte) bool {
+// shortID is the ID buffer's capacity from the first ID on, so that IDs
+// of up to shortID bytes take copyID's word path.
+const shortID = 16
+
+// copyID copies value to the ID buffer and reports true, or, if value
+// holds a NUL, reports false and leaves the buffer as it was: it may hold
+// an earlier id field of the same event. IDs are short, mostly 4 to 16
+// bytes: for those the NUL test and the copy each take two overlapping
+// words, without a loop or a call.
+func (d *Decoder) copyID(value []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	switch n := len(b); {
-	case n > 16:
-		return bytes.IndexByte(b, 0) >= 0
-	case n >= 8:
-		w1 := binary.LittleEndian.Uint64(b)
-		w2 := binary.LittleEndian.Uint64(b[n-8:])
-		// A word has a zero byte exactly when (w-lo)&^w&hi is not zero.
-		return ((w1-lo)&^w1|(w2-lo)&^w2)&hi != 0
-	case n >= 4:
-		w1 := binary.LittleEndian.Uint32(b)
-		w2 := binary.LittleEndian.Uint32(b[n-4:])
-		return ((w1-lo&0xFFFFFFFF)&^w1|(w2-lo&0xFFFFFFFF)&^w2)&(hi&0xFFFFFFFF) != 0
-	}
-	for _, c := range b {
-		if c == 0 {
-			return true
+	le := binary.LittleEndian
+	// A word has a zero byte exactly when (w-lo)&^w&hi is not zero.
+	switch n := len(value); {
+	case n > shortID || n < 4 || cap(d.idBuf) < shortID:
+		if bytes.IndexByte(value, 0) >= 0 {
+			return false
 		}
+		if cap(d.idBuf) < shortID {
+			d.idBuf = make([]byte, 0, max(shortID, n))
+		}
+		d.idBuf = append(d.idBuf[:0], value...)
+	case n >= 8:
+		w1, w2 := le.Uint64(value), le.Uint64(value[n-8:])
+		if ((w1-lo)&^w1|(w2-lo)&^w2)&hi != 0 {
+			return false
+		}
+		b := d.idBuf[:n]
+		le.PutUint64(b, w1)
+		le.PutUint64(b[n-8:], w2)
+		d.idBuf = b
+	default:
+		w1, w2 := le.Uint32(value), le.Uint32(value[n-4:])
+		if ((w1-lo&0xFFFFFFFF)&^w1|(w2-lo&0xFFFFFFFF)&^w2)&(hi&0xFFFFFFFF) != 0 {
+			return false
+		}
+		b := d.idBuf[:n]
+		le.PutUint32(b, w1)
+		le.PutUint32(b[n-4:], w2)
+		d.idBuf = b
 	}
-	return false
+	return true
 }
 
 // maxRetryMillis is the largest reconnection time a time.Duration holds.

@@ -57,24 +57,35 @@ func TestValidUTF8AtEveryPosition(t *testing.T) {
 	}
 }
 
-// hasNUL's word tests must find a NUL at every position of every length
-// they handle, and not see one in a value that has none.
-func TestHasNUL(t *testing.T) {
-	for n := range 40 {
-		b := bytes.Repeat([]byte{0x80}, n) // high bits set: the borrow trap of word tests
-		if hasNUL(b) {
-			t.Errorf("len %d, no NUL: hasNUL = true", n)
-		}
-		for i := range n {
-			b[i] = 0
-			if !hasNUL(b) {
-				t.Errorf("len %d, NUL at %d: hasNUL = false", n, i)
+// copyID's word paths must find a NUL at every position of every length
+// they handle, leaving the ID buffer as it was, and copy a value that has
+// none exactly: with the buffer short (the first ID) and full-sized.
+func TestCopyID(t *testing.T) {
+	const before = "earlier"
+	for _, capacity := range []int{0, shortID} {
+		for n := range 40 {
+			b := bytes.Repeat([]byte{0x80}, n) // high bits set: the borrow trap of word tests
+			for i := -1; i < n; i++ {
+				for _, c := range []byte{0, 0x01} {
+					if i >= 0 {
+						b[i] = c
+					}
+					d := &Decoder{idBuf: append(make([]byte, 0, capacity), before...)}
+					ok := d.copyID(b)
+					hasNUL := i >= 0 && c == 0
+					switch {
+					case ok == hasNUL:
+						t.Errorf("cap %d, len %d, %#x at %d: copyID = %v", capacity, n, c, i, ok)
+					case ok && string(d.idBuf) != string(b):
+						t.Errorf("cap %d, len %d, %#x at %d: copied %q, want %q", capacity, n, c, i, d.idBuf, b)
+					case !ok && string(d.idBuf) != before:
+						t.Errorf("cap %d, len %d, NUL at %d: buffer changed to %q", capacity, n, i, d.idBuf)
+					}
+					if i >= 0 {
+						b[i] = 0x80
+					}
+				}
 			}
-			b[i] = 0x01
-			if hasNUL(b) {
-				t.Errorf("len %d, 0x01 at %d: hasNUL = true", n, i)
-			}
-			b[i] = 0x80
 		}
 	}
 }

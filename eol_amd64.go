@@ -4,8 +4,9 @@ package sse
 
 import "github.com/ssekit/sse/internal/simd"
 
-// useAVX2 says whether the CPU and the operating system support AVX2. It
-// is a variable of this package so that the assembly can read it.
+// useAVX2 says whether the CPU and the operating system support AVX2,
+// and the CPU BMI2, whose BZHI indexEOLAVX2 uses (simd.HasAVX2). It is a
+// variable of this package so that the assembly can read it.
 var useAVX2 = simd.HasAVX2
 
 // indexEOL returns the index in b of its first CR or LF, or len(b) if it

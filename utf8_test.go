@@ -59,7 +59,8 @@ func TestValidUTF8AtEveryPosition(t *testing.T) {
 
 // copyID's word paths must find a NUL at every position of every length
 // they handle, leaving the ID buffer as it was, and copy a value that has
-// none exactly: with the buffer short (the first ID) and full-sized.
+// none exactly: with the buffer short (the first ID) and full-sized; and
+// the first ID must leave the buffer large enough for the word path.
 func TestCopyID(t *testing.T) {
 	const before = "earlier"
 	for _, capacity := range []int{0, shortID} {
@@ -80,6 +81,8 @@ func TestCopyID(t *testing.T) {
 						t.Errorf("cap %d, len %d, %#x at %d: copied %q, want %q", capacity, n, c, i, d.idBuf, b)
 					case !ok && string(d.idBuf) != before:
 						t.Errorf("cap %d, len %d, NUL at %d: buffer changed to %q", capacity, n, i, d.idBuf)
+					case ok && cap(d.idBuf) < shortID:
+						t.Errorf("cap %d, len %d: buffer left at capacity %d, below shortID: later IDs miss the word path", capacity, n, cap(d.idBuf))
 					}
 					if i >= 0 {
 						b[i] = 0x80

@@ -4,10 +4,10 @@ package simd
 
 // HasAVX2 says whether the CPU has AVX2, and BMI2 with it, and the
 // operating system saves the YMM registers, checked as the runtime checks
-// them. It is found here,
-// without golang.org/x/sys/cpu, so that the module needs no dependency for
-// it; unlike the runtime's, it does not read GODEBUG=cpu.avx2=off (the
-// purego build tag turns the vector code off instead).
+// them. It is found here, without golang.org/x/sys/cpu, so that the
+// module needs no dependency for it; unlike the runtime's, it does not
+// read GODEBUG=cpu.avx2=off (the purego build tag turns the vector code
+// off instead).
 var HasAVX2 = cpuHasAVX2()
 
 func cpuHasAVX2() bool

@@ -39,7 +39,13 @@ type jsonDecoder struct {
 var jsonDecoders = []jsonDecoder{
 	{"ssekit", nil},
 	{"ssekit-sonic", sonic.Unmarshal},
+	{"ssekit-sonic-cs", sonicCaseSensitive.Unmarshal},
 }
+
+// sonicCaseSensitive matches object keys to field names exactly, as
+// encoding/json/v2 does by default (encoding/json and sonic.Unmarshal also
+// try a case-insensitive match of every key no field has).
+var sonicCaseSensitive = sonic.Config{CaseSensitive: true}.Froze()
 
 // A jsonPeer reads a chat stream as typed values, calling each, if not
 // nil, with every value.

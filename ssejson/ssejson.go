@@ -159,13 +159,18 @@ type Stream[T any] struct {
 	//
 	// Faster decoders plug in with one line:
 	//
+	//	chunks.Unmarshal = sonic.Config{CaseSensitive: true}.Froze().Unmarshal
 	//	chunks.Unmarshal = sonic.Unmarshal   // github.com/bytedance/sonic
 	//	chunks.Unmarshal = gojson.Unmarshal  // github.com/goccy/go-json
 	//	chunks.Unmarshal = segjson.Unmarshal // github.com/segmentio/encoding/json
 	//	chunks.Unmarshal = func(data []byte, v any) error { return jsonv2.Unmarshal(data, v) } // encoding/json/v2
 	//
 	// (encoding/json/v2 needs GOEXPERIMENT=jsonv2 in Go 1.25 and 1.26, and
-	// its Unmarshal takes options, hence the function literal.) The
+	// its Unmarshal takes options, hence the function literal.)
+	// encoding/json and sonic.Unmarshal retry each key that no field has
+	// with a case-insensitive match, which costs sonic 12 to 21 % of its
+	// time on a chat chunk; CaseSensitive matches keys exactly, as
+	// encoding/json/v2 does by default and as providers send them. The
 	// in-band error check, [DefaultCheckEvent], decodes with encoding/json
 	// only the rare events that may be errors.
 	Unmarshal func(data []byte, v any) error

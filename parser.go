@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -403,11 +402,7 @@ func trimLeadingSpace(value []byte) []byte {
 // function of its own.
 func (d *Decoder) addData(value []byte, to int, ascii bool) {
 	if d.dataLines == 0 {
-		d.dataASCII = ascii
-		d.dataRef = true
-		d.dataStart = to - len(value)
-		d.dataEnd = to
-		d.dataLines = 1
+		d.noteData(to-len(value), to, ascii)
 		d.addEventSize(len(value) + 1)
 		return
 	}
@@ -426,6 +421,14 @@ func (d *Decoder) addData(value []byte, to int, ascii bool) {
 	d.data[n] = '\n'
 	copy(d.data[n+1:], value)
 	d.dataLines++
+}
+
+// noteData makes buf[from:to], all ASCII if ascii, the first data line of
+// the event, kept where it was read until the event is dispatched or a
+// second line joins it.
+func (d *Decoder) noteData(from, to int, ascii bool) {
+	d.dataASCII, d.dataRef, d.dataLines = ascii, true, 1
+	d.dataStart, d.dataEnd = from, to
 }
 
 // indexColon is bytes.IndexByte(line, ':'), faster for the short field
@@ -459,59 +462,6 @@ func (d *Decoder) setEventType(value []byte) {
 	d.addEventSize(len(value))
 }
 
-// setID sets the last event ID buffer to value, all ASCII if ascii,
-// unless value holds a NUL, which makes the spec ignore the field.
-func (d *Decoder) setID(value []byte, ascii bool) {
-	if d.copyID(value) {
-		d.idDirty = true
-		d.idASCII = ascii
-	}
-}
-
-// shortID is the ID buffer's capacity from the first ID on, so that IDs
-// of up to shortID bytes take copyID's word path.
-const shortID = 16
-
-// copyID copies value to the ID buffer and reports true, or, if value
-// holds a NUL, reports false and leaves the buffer as it was: it may hold
-// an earlier id field of the same event. IDs are short, mostly 4 to 16
-// bytes: for those the NUL test and the copy each take two overlapping
-// words, without a loop or a call.
-func (d *Decoder) copyID(value []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	le := binary.LittleEndian
-	// A word has a zero byte exactly when (w-lo)&^w&hi is not zero.
-	switch n := len(value); {
-	case n > shortID || n < 4 || cap(d.idBuf) < shortID:
-		if bytes.IndexByte(value, 0) >= 0 {
-			return false
-		}
-		if cap(d.idBuf) < shortID {
-			d.idBuf = make([]byte, 0, max(shortID, n))
-		}
-		d.idBuf = append(d.idBuf[:0], value...)
-	case n >= 8:
-		w1, w2 := le.Uint64(value), le.Uint64(value[n-8:])
-		if ((w1-lo)&^w1|(w2-lo)&^w2)&hi != 0 {
-			return false
-		}
-		b := d.idBuf[:n]
-		le.PutUint64(b, w1)
-		le.PutUint64(b[n-8:], w2)
-		d.idBuf = b
-	default:
-		w1, w2 := le.Uint32(value), le.Uint32(value[n-4:])
-		if ((w1-lo&0xFFFFFFFF)&^w1|(w2-lo&0xFFFFFFFF)&^w2)&(hi&0xFFFFFFFF) != 0 {
-			return false
-		}
-		b := d.idBuf[:n]
-		le.PutUint32(b, w1)
-		le.PutUint32(b[n-4:], w2)
-		d.idBuf = b
-	}
-	return true
-}
-
 // maxRetryMillis is the largest reconnection time a time.Duration holds.
 const maxRetryMillis = int64(1<<63-1) / int64(time.Millisecond)
 
@@ -540,8 +490,17 @@ func (d *Decoder) setRetry(value []byte) {
 // dispatch ends the block at a blank line and reports whether it produced
 // an event.
 func (d *Decoder) dispatch() bool {
-	if d.idDirty && !d.setLastID() {
-		return false
+	if d.idDirty {
+		// The last event ID buffer becomes the last event ID. The two
+		// buffers trade places rather than copy: the next id field
+		// overwrites the buffer's value, so it is not needed again. An ID
+		// known to be ASCII, in buffers of an ordinary size (the OR is at
+		// least each capacity), needs nothing but the trade.
+		if (!d.idASCII || cap(d.idBuf)|cap(d.lastID) > keepCap) && !d.prepareLastID() {
+			return false
+		}
+		d.lastID, d.idBuf = d.idBuf, d.lastID[:0]
+		d.lastIDStale, d.idDirty, d.idASCII = true, false, false
 	}
 	lines := d.dataLines
 	d.dataLines = 0
@@ -579,46 +538,4 @@ func (d *Decoder) dispatch() bool {
 	d.evID = d.lastID[:len(d.lastID):len(d.lastID)]
 	d.evOK = true
 	return true
-}
-
-// setLastID makes the last event ID buffer the last event ID, at a blank
-// line. The two buffers trade places rather than copy: the next id field
-// overwrites the buffer's value, so it is not needed again. Like an event,
-// an ID must be within the limit as delivered, after invalid UTF-8 is
-// replaced; if not, setLastID fails with the limit's error.
-func (d *Decoder) setLastID() bool {
-	id := d.idBuf
-	if !d.idASCII && !validShort(id) && !utf8.Valid(id) {
-		n := validUTF8Len(id)
-		if n > d.maxSize() {
-			d.tooLarge("id with invalid UTF-8 replaced")
-			return false
-		}
-		id = d.repaired(id, n)
-	}
-	if cap(id) > keepCap && cap(id)-len(id) > len(id)/4 {
-		// The ID stays until the server sets another: it must not hold
-		// much more memory than its own length, which a buffer that grew
-		// by doubling, or jumped to the limit, can.
-		id = bytes.Clone(id)
-	}
-	d.lastID, d.idBuf = id, d.lastID[:0]
-	if cap(d.idBuf) > keepCap {
-		d.idBuf = nil // it held a long ID, now replaced
-	}
-	d.lastIDStale = true
-	d.idDirty = false
-	d.idASCII = false
-	return true
-}
-
-// seedLastEventID starts a new stream with the last event ID of the one
-// before it, as browsers do on reconnect, so that events without an "id"
-// keep carrying it.
-func (d *Decoder) seedLastEventID(id string) {
-	d.idBuf = append(d.idBuf[:0], id...)
-	d.idASCII = false
-	d.lastID = append(d.lastID[:0], id...)
-	d.lastIDStr = id
-	d.lastIDStale = false
 }

@@ -115,6 +115,27 @@ func TestResetReusesDecoder(t *testing.T) {
 	}
 }
 
+// TestResetFromOnComment resets the decoder from inside OnComment: the
+// line loop, which keeps its place in a local, must take the new stream's
+// state up, not go on over the old buffer (which, stored back, would put
+// the decoder's start past its end).
+func TestResetFromOnComment(t *testing.T) {
+	var d *Decoder
+	d = NewDecoder(strings.NewReader("data: lost\n:switch\ndata: old\n\ndata: old too\n\n"))
+	d.OnComment = func(b []byte) {
+		if string(b) == "switch" {
+			d.Reset(strings.NewReader("data: new\n\n"))
+		}
+	}
+	var got []Event
+	for d.Next() {
+		got = append(got, d.Event())
+	}
+	if diff := cmp.Diff([]Event{msg("new")}, got); diff != "" || d.Err() != nil {
+		t.Errorf("events (-want +got), Err %v\n%s", d.Err(), diff)
+	}
+}
+
 func TestAllStopsWhenAsked(t *testing.T) {
 	d := NewDecoder(strings.NewReader("data: 1\n\ndata: 2\n\ndata: 3\n\n"))
 	for e, err := range d.All() {

@@ -27,72 +27,55 @@ const (
 // parseBuffered parses the complete lines in the buffer and reports
 // whether it dispatched an event. It stops early on an error, and when it
 // needs more input.
+//
+// It is the loop every line of every event goes through: it keeps the
+// line's start in a local, stored back at each return, rather than in
+// d.start, which each line would store and load again, and it recognises
+// the common data and id lines and the blank line itself.
 func (d *Decoder) parseBuffered() bool {
-	if !d.bomOK && !d.skipBOM() {
+	if (!d.bomOK || d.skipLF || d.cont != fieldNone) && !d.parseLeftover() {
 		return false
 	}
+	buf, start := d.buf[:d.end], d.start
 	limit := d.maxSize()
-	for d.start < d.end {
-		if d.skipLF {
-			d.skipLF = false
-			if d.buf[d.start] == '\n' {
-				d.start++
-				continue
-			}
-		}
-		eol, ascii := d.start, true
-		if c := d.buf[d.start]; c != '\n' && c != '\r' {
-			// The bytes up to d.scanned, if past start, are known to hold
-			// no line ending: search on from there.
-			from := d.start
-			eol = -1
-			if d.scanned > from {
-				from, ascii = d.scanned, d.scannedASCII
-				if from < d.end && (d.buf[from] == '\n' || d.buf[from] == '\r') {
-					eol = from // the line end, found by fill or read with an error
+	for start < len(buf) {
+		lineStart := start
+		eol, ascii := start, true
+		if c := buf[start]; c != '\n' && c != '\r' {
+			if d.scanned > start {
+				d.start = start
+				if eol, ascii = d.lineEnd(); eol < 0 {
+					break
 				}
-			}
-			if eol < 0 {
-				i, a := indexEOL(d.buf[from:d.end])
-				eol, ascii = from+i, ascii && a
-				if eol == d.end {
-					d.scanned, d.scannedASCII = d.end, ascii
-					eol = -1
+			} else {
+				i, a := indexEOL(buf[start:])
+				eol, ascii = start+i, a
+				if eol == len(buf) {
+					d.scanned, d.scannedASCII = eol, ascii
+					break
 				}
 			}
 		}
-		if d.cont != fieldNone {
-			if eol < 0 {
-				d.appendCont(d.buf[d.start:d.end])
-				d.start = d.end
-				return false
+		// The line ending: a CR at the end of the buffer ends the line at
+		// once; an LF that arrives after it later is skipped then.
+		start = eol + 1
+		if buf[eol] == '\r' {
+			if start < len(buf) {
+				if buf[start] == '\n' {
+					start++
+				}
+			} else {
+				d.skipLF = true
 			}
-			d.appendCont(d.buf[d.start:eol])
-			if d.err != nil {
-				// The line passed the limit: it must not reach its field
-				// (a cut comment, or a cut retry value) half done.
-				return false
-			}
-			d.consumeEOL(eol)
-			d.endCont()
-			continue
 		}
-		if eol < 0 {
-			if d.end-d.start > limit {
-				d.tooLarge("line")
-			}
-			return false
-		}
-		lineStart := d.start
-		d.consumeEOL(eol)
 		if eol == lineStart {
-			// A blank line, one per event: dispatch without parseLine's
-			// call and checks.
+			// A blank line, one per event.
 			if d.dispatch() {
+				d.start = start
 				return true
 			}
 			if d.err != nil {
-				return false
+				break
 			}
 			continue
 		}
@@ -100,19 +83,108 @@ func (d *Decoder) parseBuffered() bool {
 		// line per event: both are recognised here, without the colon
 		// search, the name's comparison as a string, or parseLine's call.
 		// A line past the limit goes to parseLine, which fails it.
-		switch line := d.buf[lineStart:eol]; {
+		line := buf[lineStart:eol]
+		switch {
 		case len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data" && len(line) <= limit:
-			d.addData(trimLeadingSpace(line[5:]), eol, ascii)
+			value := trimLeadingSpace(line[5:])
+			if d.dataLines != 0 {
+				d.addData(value, eol, ascii)
+				break
+			}
+			// addData's first line, which most events have alone, here
+			// to spare the call.
+			d.noteData(eol-len(value), eol, ascii)
+			if d.eventSize += len(value) + 1; d.eventSize > limit {
+				d.tooLarge("event")
+			}
 		case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd' && len(line) <= limit:
 			d.setID(trimLeadingSpace(line[3:]), ascii)
+			continue // it cannot fail
 		default:
+			// parseLine may call OnComment, which must find the decoder
+			// as it is, and which may do anything with it.
+			d.start = start
 			d.parseLine(line, eol, ascii)
+			buf, start = d.buf[:d.end], d.start
 		}
 		if d.err != nil {
-			return false
+			break
 		}
 	}
+	if start == len(buf) || d.err != nil {
+		d.start = start
+		return false
+	}
+	// The line at start goes on past the buffer.
+	d.start = start
+	if len(buf)-start > limit {
+		d.tooLarge("line")
+	}
 	return false
+}
+
+// parseLeftover deals with what only the start of the stream, or an
+// earlier call, can leave at d.start: a BOM to check for, the LF of a CRLF
+// cut after the CR, a line streamed into its field. It reports whether
+// the lines after it can be parsed.
+func (d *Decoder) parseLeftover() bool {
+	if !d.bomOK && !d.skipBOM() {
+		return false
+	}
+	if d.skipLF && d.start < d.end {
+		d.skipLF = false
+		if d.buf[d.start] == '\n' {
+			d.start++
+		}
+	}
+	return d.cont == fieldNone || d.parseCont()
+}
+
+// parseCont goes on with a line streamed into its field and reports
+// whether the line ended, so that the lines after it can be parsed.
+func (d *Decoder) parseCont() bool {
+	if d.start == d.end {
+		return false
+	}
+	eol := d.start
+	if c := d.buf[d.start]; c != '\n' && c != '\r' {
+		eol, _ = d.lineEnd()
+	}
+	if eol < 0 {
+		d.appendCont(d.buf[d.start:d.end])
+		d.start = d.end
+		return false
+	}
+	d.appendCont(d.buf[d.start:eol])
+	if d.err != nil {
+		// The line passed the limit: it must not reach its field (a cut
+		// comment, or a cut retry value) half done.
+		return false
+	}
+	d.consumeEOL(eol)
+	d.endCont()
+	return true
+}
+
+// lineEnd returns where the line at d.start, which is not blank, ends in
+// the buffer, and whether it is all ASCII; -1 if it goes on past the
+// buffer, which it notes as scanned.
+func (d *Decoder) lineEnd() (int, bool) {
+	// The bytes up to d.scanned, if past start, are known to hold no line
+	// ending: search on from there.
+	from, ascii := d.start, true
+	if d.scanned > from {
+		from, ascii = d.scanned, d.scannedASCII
+		if from < d.end && (d.buf[from] == '\n' || d.buf[from] == '\r') {
+			return from, ascii // the line end, found by fill or read with an error
+		}
+	}
+	i, a := indexEOL(d.buf[from:d.end])
+	if eol := from + i; eol < d.end {
+		return eol, ascii && a
+	}
+	d.scanned, d.scannedASCII = d.end, ascii && a
+	return -1, false
 }
 
 // skipBOM drops a UTF-8 byte order mark at the very start of the stream,

@@ -120,8 +120,7 @@ func TestResetReusesDecoder(t *testing.T) {
 // state up, not go on over the old buffer (which, stored back, would put
 // the decoder's start past its end).
 func TestResetFromOnComment(t *testing.T) {
-	var d *Decoder
-	d = NewDecoder(strings.NewReader("data: lost\n:switch\ndata: old\n\ndata: old too\n\n"))
+	d := NewDecoder(strings.NewReader("data: lost\n:switch\ndata: old\n\ndata: old too\n\n"))
 	d.OnComment = func(b []byte) {
 		if string(b) == "switch" {
 			d.Reset(strings.NewReader("data: new\n\n"))

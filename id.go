@@ -62,11 +62,12 @@ func (d *Decoder) copyID(value []byte) bool {
 	return true
 }
 
-// prepareLastID readies the ID buffer to become the last event ID, at
-// dispatch: it replaces invalid UTF-8, and gives back memory that a long
-// ID took. Like an event, an ID must be within the limit as delivered,
-// after invalid UTF-8 is replaced; if not, prepareLastID fails with the
-// limit's error.
+// prepareLastID readies the ID buffer to become the last event ID, for
+// the trade of the two buffers that dispatch makes right after it: it
+// replaces invalid UTF-8, and gives back memory that a long ID took. It
+// reports whether the ID is within the limit, as delivered after invalid
+// UTF-8 is replaced (an event must be too); if not, it sets the limit's
+// error and changes nothing.
 func (d *Decoder) prepareLastID() bool {
 	id := d.idBuf
 	if !d.idASCII && !validShort(id) && !utf8.Valid(id) {
@@ -85,7 +86,9 @@ func (d *Decoder) prepareLastID() bool {
 	}
 	d.idBuf = id
 	if cap(d.lastID) > keepCap {
-		d.lastID = nil // it holds a long ID, about to be replaced
+		// It held a long ID, and is about to become the ID buffer: not
+		// worth keeping that much memory for the IDs to come.
+		d.lastID = nil
 	}
 	return true
 }

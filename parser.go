@@ -423,8 +423,8 @@ func (d *Decoder) addData(value []byte, to int, ascii bool) {
 	d.dataLines++
 }
 
-// noteData makes buf[from:to], all ASCII if ascii, the first data line of
-// the event, kept where it was read until the event is dispatched or a
+// noteData makes d.buf[from:to], all ASCII if ascii, the first data line
+// of the event, kept where it was read until the event is dispatched or a
 // second line joins it.
 func (d *Decoder) noteData(from, to int, ascii bool) {
 	d.dataASCII, d.dataRef, d.dataLines = ascii, true, 1
@@ -494,9 +494,9 @@ func (d *Decoder) dispatch() bool {
 		// The last event ID buffer becomes the last event ID. The two
 		// buffers trade places rather than copy: the next id field
 		// overwrites the buffer's value, so it is not needed again. An ID
-		// known to be ASCII, in buffers of an ordinary size (the OR is at
-		// least each capacity), needs nothing but the trade.
-		if (!d.idASCII || cap(d.idBuf)|cap(d.lastID) > keepCap) && !d.prepareLastID() {
+		// known to be ASCII, in buffers of an ordinary size, needs nothing
+		// but the trade.
+		if (!d.idASCII || max(cap(d.idBuf), cap(d.lastID)) > keepCap) && !d.prepareLastID() {
 			return false
 		}
 		d.lastID, d.idBuf = d.idBuf, d.lastID[:0]

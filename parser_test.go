@@ -179,6 +179,7 @@ func msg(data string) Event         { return Event{Type: "message", Data: data} 
 
 var (
 	long70k  = strings.Repeat("x", 70<<10)
+	x32k     = strings.Repeat("x", 32<<10-5) // "data:" and x32k: a line of 32 KiB
 	long200k = strings.Repeat("0123456789", 20<<10)
 )
 
@@ -293,6 +294,12 @@ var decodeCases = []decodeCase{
 	{name: "truncated sequence before LF does not eat it", in: "data: \xE2\n\n", want: outcome{Events: []Event{msg("\uFFFD")}}},
 
 	// Lines longer than the read buffer are streamed into their field.
+	// A lone CR that ends the buffer before one must not leave its "skip
+	// an LF" behind for the LF that ends the long line: with 32,768 bytes
+	// in 1-byte reads, streaming starts right before that LF.
+	{name: "lone CR before a long line", in: "data: a\rdata:" + x32k + "\n\n", want: outcome{Events: []Event{msg("a\n" + x32k)}}},
+	{name: "lone CR before a long line and another", in: "data: a\rdata:" + x32k + "\ndata: b\n\n", want: outcome{Events: []Event{msg("a\n" + x32k + "\nb")}}},
+	{name: "lone CR before a long line, one byte longer", in: "data: a\rdata:x" + x32k + "\n\n", want: outcome{Events: []Event{msg("a\nx" + x32k)}}},
 	{name: "long data line", in: "data: " + long200k + "\n\n", want: outcome{Events: []Event{msg(long200k)}}},
 	{name: "long data lines joined", in: "data: a\ndata: " + long70k + "\ndata: " + long200k + "\ndata: b\n\n",
 		want: outcome{Events: []Event{msg("a\n" + long70k + "\n" + long200k + "\nb")}}},

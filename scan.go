@@ -28,10 +28,11 @@ const (
 // whether it dispatched an event. It stops early on an error, and when it
 // needs more input.
 //
-// It is the loop every line of every event goes through: it keeps the
-// line's start in a local, stored back at each return, rather than in
-// d.start, which each line would store and load again, and it recognises
-// the common data and id lines and the blank line itself.
+// Every line of every event goes through its loop, which therefore
+// recognises the common data and id lines and the blank line itself, and
+// keeps the line's start in a local rather than in d.start, which each
+// line would store and load again. d.start is brought up to date at each
+// return and before each call that reads it or may run a callback.
 func (d *Decoder) parseBuffered() bool {
 	if (!d.bomOK || d.skipLF || d.cont != fieldNone) && !d.parseLeftover() {
 		return false
@@ -43,8 +44,7 @@ func (d *Decoder) parseBuffered() bool {
 		eol, ascii := start, true
 		if c := buf[start]; c != '\n' && c != '\r' {
 			if d.scanned > start {
-				d.start = start
-				if eol, ascii = d.lineEnd(); eol < 0 {
+				if eol, ascii = d.lineEnd(start); eol < 0 {
 					break
 				}
 			} else {
@@ -56,17 +56,9 @@ func (d *Decoder) parseBuffered() bool {
 				}
 			}
 		}
-		// The line ending: a CR at the end of the buffer ends the line at
-		// once; an LF that arrives after it later is skipped then.
-		start = eol + 1
-		if buf[eol] == '\r' {
-			if start < len(buf) {
-				if buf[start] == '\n' {
-					start++
-				}
-			} else {
-				d.skipLF = true
-			}
+		var cut bool
+		if start, cut = afterEOL(buf, eol); cut {
+			d.skipLF = true
 		}
 		if eol == lineStart {
 			// A blank line, one per event.
@@ -92,14 +84,14 @@ func (d *Decoder) parseBuffered() bool {
 				break
 			}
 			// addData's first line, which most events have alone, here
-			// to spare the call.
+			// to spare the call (and addEventSize, with the loop's limit).
 			d.noteData(eol-len(value), eol, ascii)
 			if d.eventSize += len(value) + 1; d.eventSize > limit {
 				d.tooLarge("event")
 			}
 		case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd' && len(line) <= limit:
 			d.setID(trimLeadingSpace(line[3:]), ascii)
-			continue // it cannot fail
+			continue // setID sets no error
 		default:
 			// parseLine may call OnComment, which must find the decoder
 			// as it is, and which may do anything with it.
@@ -141,14 +133,15 @@ func (d *Decoder) parseLeftover() bool {
 }
 
 // parseCont goes on with a line streamed into its field and reports
-// whether the line ended, so that the lines after it can be parsed.
+// whether the lines after it can be parsed: false while the line goes on
+// past the buffer, and if it failed the limit.
 func (d *Decoder) parseCont() bool {
 	if d.start == d.end {
 		return false
 	}
 	eol := d.start
 	if c := d.buf[d.start]; c != '\n' && c != '\r' {
-		eol, _ = d.lineEnd()
+		eol, _ = d.lineEnd(d.start)
 	}
 	if eol < 0 {
 		d.appendCont(d.buf[d.start:d.end])
@@ -166,13 +159,13 @@ func (d *Decoder) parseCont() bool {
 	return true
 }
 
-// lineEnd returns where the line at d.start, which is not blank, ends in
+// lineEnd returns where the line at start, which is not blank, ends in
 // the buffer, and whether it is all ASCII; -1 if it goes on past the
 // buffer, which it notes as scanned.
-func (d *Decoder) lineEnd() (int, bool) {
+func (d *Decoder) lineEnd(start int) (int, bool) {
 	// The bytes up to d.scanned, if past start, are known to hold no line
 	// ending: search on from there.
-	from, ascii := d.start, true
+	from, ascii := start, true
 	if d.scanned > from {
 		from, ascii = d.scanned, d.scannedASCII
 		if from < d.end && (d.buf[from] == '\n' || d.buf[from] == '\r') {
@@ -202,20 +195,28 @@ func (d *Decoder) skipBOM() bool {
 	return true
 }
 
-// consumeEOL moves start past the line ending at eol. A CR at the end of
-// the buffer ends the line at once; an LF that arrives after it later is
-// skipped then.
+// consumeEOL moves start past the line ending at eol.
 func (d *Decoder) consumeEOL(eol int) {
-	d.start = eol + 1
-	if d.buf[eol] == '\r' {
-		if d.start < d.end {
-			if d.buf[d.start] == '\n' {
-				d.start++
-			}
-		} else {
-			d.skipLF = true
+	var cut bool
+	if d.start, cut = afterEOL(d.buf[:d.end], eol); cut {
+		d.skipLF = true
+	}
+}
+
+// afterEOL returns where the line after the line ending at buf[eol]
+// starts, and whether that ending is a CR that ends buf: the line ends at
+// once, and an LF that arrives after it later must be skipped then.
+func afterEOL(buf []byte, eol int) (next int, cut bool) {
+	next = eol + 1
+	if buf[eol] == '\r' {
+		if next == len(buf) {
+			return next, true
+		}
+		if buf[next] == '\n' {
+			next++
 		}
 	}
+	return next, false
 }
 
 // fill reads more input into the buffer, first making room for it. While
@@ -242,9 +243,12 @@ func (d *Decoder) fill() {
 	}
 	// Reading on needs the line in the buffer, if any, scanned to its end
 	// (as parseBuffered leaves it), and neither the stream's start (a BOM
-	// may be cut) nor a streamed line, whose bytes parseBuffered must take
+	// may be cut), nor a CR that ended the buffer (parseBuffered must
+	// settle whether the next byte is its LF before makeRoom may stream
+	// the line after it, or the LF that ends that line would be taken for
+	// the CR's), nor a streamed line, whose bytes parseBuffered must take
 	// as they come to keep the buffer small.
-	readOn := d.bomOK && d.cont == fieldNone
+	readOn := d.bomOK && !d.skipLF && d.cont == fieldNone
 	if d.start == d.end {
 		d.scanned, d.scannedASCII = d.end, true
 	} else if d.scanned != d.end {
